@@ -1,0 +1,65 @@
+"""A provider that raises, hangs or rate-limits: an error, a clean end, and the next turn works."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.client import Client
+from tests.conftest import StartServer
+
+TIMEOUTS = {"asr_final_timeout_s": 0.3, "llm_first_token_timeout_s": 0.3, "tts_first_byte_timeout_s": 0.3}
+
+
+@pytest.mark.parametrize(
+    ("stage", "fault", "code"),
+    [
+        ("llm", "raise", "provider_failed"),
+        ("llm", "hang", "provider_timeout"),
+        ("llm", "rate_limit", "rate_limited"),
+        ("tts", "raise", "provider_failed"),
+        ("tts", "hang", "provider_timeout"),
+        ("tts", "rate_limit", "rate_limited"),
+    ],
+)
+async def test_reply_fault_ends_the_turn_and_the_next_turn_works(
+    start_server: StartServer, stage: str, fault: str, code: str
+) -> None:
+    server = await start_server(**{f"mock_{stage}_fault": fault, f"mock_{stage}_fault_on": "1"}, **TIMEOUTS)
+    client = await Client.connect(server.url)
+    await client.send("text_input", text="this one fails")
+    error = await client.wait_for("error")
+    assert error["code"] == code and error["turn_id"] == 1 and stage in error["message"]
+    if fault == "rate_limit":
+        assert error["retry_after_s"] == 1.0
+    stop = await client.wait_for("tts_stop", turn_id=1)
+    assert stop["reason"] == "error"
+    await client.wait_for("status", since=client.events.index(stop), state="listening")
+
+    mark = len(client.events)
+    await client.send("text_input", text="this one works")
+    await client.wait_for("tts_end", since=mark, turn_id=2)
+    metrics = await client.wait_for("metrics", since=mark, turn_id=2)
+    assert metrics["interrupted"] is False
+    history = server.session(client.session_id).history.as_dicts()
+    assert [(h["role"], h["content"][:14]) for h in history] == [
+        ("user", "this one fails"),
+        ("user", "this one works"),
+        ("assistant", 'You said: "thi'),
+    ]
+    await client.close()
+
+
+@pytest.mark.parametrize(("fault", "code"), [("raise", "provider_failed"), ("hang", "provider_timeout")])
+async def test_asr_fault_reports_an_error_and_the_next_utterance_works(
+    start_server: StartServer, fault: str, code: str
+) -> None:
+    server = await start_server(mock_asr_fault=fault, mock_asr_fault_on="1", mock_asr_script="hello|again", **TIMEOUTS)
+    client = await Client.connect(server.url)
+    await client.say("short", speed=8)
+    error = await client.wait_for("error")
+    assert error["code"] == code and "asr" in error["message"]
+    await client.say("mountains", speed=8)
+    final = await client.wait_for("final_transcript")
+    assert final["content"] == "again"
+    await client.wait_for("tts_start", turn_id=final["turn_id"])
+    await client.close()

@@ -1,0 +1,47 @@
+"""What the user heard, from the played position."""
+
+from __future__ import annotations
+
+from services.base import WordTiming
+from websocket.timeline import Timeline
+
+
+def two_sentences(with_timings: bool) -> Timeline:
+    timeline = Timeline()
+    first = timeline.begin("Hello there friend.", 0)
+    first.end_ms = 1000
+    if with_timings:
+        first.words = [WordTiming("Hello", 0, 300), WordTiming("there", 350, 600), WordTiming("friend.", 650, 950)]
+    second = timeline.begin("How are you?", 1000)
+    second.end_ms = 1600
+    return timeline
+
+
+def test_whole_sentences_played_are_heard() -> None:
+    timeline = two_sentences(with_timings=True)
+    assert timeline.heard_text(0) == ""
+    assert timeline.heard_text(1000) == "Hello there friend."
+    assert timeline.heard_text(5000) == "Hello there friend. How are you?"
+    assert timeline.full_text() == "Hello there friend. How are you?"
+
+
+def test_word_timings_decide_inside_a_sentence() -> None:
+    timeline = two_sentences(with_timings=True)
+    assert timeline.heard_text(299) == ""
+    assert timeline.heard_text(300) == "Hello"
+    assert timeline.heard_text(700) == "Hello there"
+
+
+def test_without_timings_words_share_the_audio_by_length() -> None:
+    timeline = two_sentences(with_timings=False)
+    # "How are you?" = 4+4+5 = 13 chars over 600 ms
+    assert timeline.heard_text(1000 + 600 * 4 / 13) == "Hello there friend. How"
+    assert timeline.heard_text(1000 + 600 * 8 / 13 - 5) == "Hello there friend. How"
+    assert timeline.heard_text(1000 + 600 * 8 / 13) == "Hello there friend. How are"
+
+
+def test_a_sentence_still_arriving_uses_a_speech_rate_estimate() -> None:
+    timeline = Timeline()
+    timeline.begin("one two three", 0)
+    assert timeline.heard_text(65 * 4) == "one"
+    assert timeline.heard_text(65 * 8) == "one two"

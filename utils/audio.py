@@ -1,0 +1,74 @@
+"""PCM16 helpers and the stateful resampler of the microphone path."""
+
+from __future__ import annotations
+
+import numpy as np
+import soxr
+
+BYTES_PER_SAMPLE = 2
+
+
+def duration_ms(num_bytes: int, sample_rate: int) -> float:
+    """Duration of mono PCM16 audio of `num_bytes` bytes."""
+    return num_bytes / BYTES_PER_SAMPLE / sample_rate * 1000.0
+
+
+def bytes_for_ms(ms: float, sample_rate: int) -> int:
+    """Byte count of `ms` milliseconds of mono PCM16, rounded down to whole samples."""
+    return int(sample_rate * ms / 1000.0) * BYTES_PER_SAMPLE
+
+
+def rms_dbfs(pcm: bytes) -> float:
+    """Loudness of PCM16 audio in dB relative to full scale (-120 for digital silence)."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    if samples.size == 0:
+        return -120.0
+    rms = float(np.sqrt(np.mean(samples**2))) / 32768.0
+    return max(-120.0, 20.0 * float(np.log10(rms))) if rms > 0 else -120.0
+
+
+class StreamResampler:
+    """Resamples a PCM16 stream chunk by chunk.
+
+    soxr keeps filter state between chunks, so chunk edges add no clicks and no samples
+    are lost or duplicated; `flush()` returns the tail still held in the filter.
+    """
+
+    def __init__(self, in_rate: int, out_rate: int) -> None:
+        self.in_rate = in_rate
+        self.out_rate = out_rate
+        self._stream = (
+            None if in_rate == out_rate else soxr.ResampleStream(in_rate, out_rate, 1, dtype="int16", quality="HQ")
+        )
+
+    def process(self, pcm: bytes) -> bytes:
+        if self._stream is None:
+            return pcm
+        samples = np.frombuffer(pcm, dtype="<i2")
+        out: np.ndarray = self._stream.resample_chunk(samples, last=False)
+        return out.astype("<i2").tobytes()
+
+    def flush(self) -> bytes:
+        if self._stream is None:
+            return b""
+        out: np.ndarray = self._stream.resample_chunk(np.zeros(0, dtype="<i2"), last=True)
+        self._stream = soxr.ResampleStream(self.in_rate, self.out_rate, 1, dtype="int16", quality="HQ")
+        return out.astype("<i2").tobytes()
+
+
+class FrameSplitter:
+    """Cuts a byte stream into fixed-size frames, holding the remainder for the next push."""
+
+    def __init__(self, frame_bytes: int) -> None:
+        self.frame_bytes = frame_bytes
+        self._pending = bytearray()
+
+    def push(self, data: bytes) -> list[bytes]:
+        self._pending.extend(data)
+        count = len(self._pending) // self.frame_bytes
+        frames = [bytes(self._pending[i * self.frame_bytes : (i + 1) * self.frame_bytes]) for i in range(count)]
+        del self._pending[: count * self.frame_bytes]
+        return frames
+
+    def clear(self) -> None:
+        self._pending.clear()

@@ -1,0 +1,66 @@
+"""One stretch of user speech: owns its ASR stream and the task reading its results."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from services.base import ASR
+from services.errors import ProviderError, ProviderTimeout
+from websocket import events as ev
+
+log = logging.getLogger(__name__)
+
+
+class Utterance:
+    def __init__(self, turn_id: int, asr: ASR, language: str, sink: ev.EventSink) -> None:
+        self.turn_id = turn_id
+        self.voiced_ms = 0
+        self.speech_end_at: float | None = None
+        self.finished = False
+        self._sink = sink
+        self._stream = asr.open_stream(language)
+        self._final: str | None = None
+        self._reader = asyncio.create_task(self._read(), name=f"utterance-{turn_id}-asr")
+
+    def push(self, pcm16k: bytes) -> None:
+        if not self.finished:
+            self._stream.push(pcm16k)
+
+    def finish(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self._stream.finish()
+
+    async def final_text(self, timeout_s: float) -> str:
+        """The final transcript, once the stream has been finished; ProviderError on failure."""
+        done, _ = await asyncio.wait([self._reader], timeout=timeout_s)
+        if not done:
+            raise ProviderTimeout("asr", f"no final transcript within {timeout_s:g} s")
+        if self._reader.cancelled():
+            raise ProviderError("asr", "recognition was cancelled")
+        error = self._reader.exception()
+        if isinstance(error, ProviderError):
+            raise error
+        if error is not None:
+            raise ProviderError("asr", f"unexpected failure: {error!r}")
+        return self._final or ""
+
+    async def aclose(self) -> None:
+        """Stop recognition and release the stream, each step bounded in time."""
+        self._reader.cancel()
+        await asyncio.wait([self._reader], timeout=1.0)
+        if self._reader.done() and not self._reader.cancelled():
+            self._reader.exception()  # retrieved: reported through final_text() if anyone asked
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1.0):
+                await self._stream.aclose()
+
+    async def _read(self) -> None:
+        async for result in self._stream.results():
+            if result.is_final:
+                self._final = result.text.strip()
+                return
+            if result.text:
+                self._sink.emit(ev.Transcript(self.turn_id, result.text, final=False))
