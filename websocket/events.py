@@ -36,7 +36,7 @@ class Transcript:
 @dataclass(frozen=True)
 class LlmStatus:
     turn_id: int
-    status: str  # processing | complete | failed | cancelled
+    status: str  # processing | complete | cancelled
 
 
 @dataclass(frozen=True)
