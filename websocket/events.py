@@ -36,7 +36,7 @@ class Transcript:
 @dataclass(frozen=True)
 class LlmStatus:
     turn_id: int
-    status: str  # processing | complete | cancelled
+    status: str  # processing | complete | cancelled | failed
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ class Reply:
         self._sink.clear_audio(self.turn_id)
         self._commit(self.timeline.heard_text(played), interrupted=True)
         if not self._llm_done:
-            self._sink.emit(ev.LlmStatus(self.turn_id, "cancelled"))
+            self._sink.emit(ev.LlmStatus(self.turn_id, "failed" if reason == "error" else "cancelled"))
         self._sink.emit(ev.SpeechStop(self.turn_id, reason, played))
         self._sink.emit(ev.TurnMetrics(self.turn_id, self._timer.report(), interrupted=True))
         self._on_done(self)

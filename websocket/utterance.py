@@ -8,6 +8,8 @@ import logging
 
 from services.base import ASR
 from services.errors import ProviderError, ProviderTimeout
+from utils.audio import StreamResampler
+from utils.vad import VAD_RATE
 from websocket import events as ev
 
 log = logging.getLogger(__name__)
@@ -21,16 +23,21 @@ class Utterance:
         self.finished = False
         self._sink = sink
         self._stream = asr.open_stream(language)
+        rate = asr.capabilities.sample_rate
+        self._resampler = StreamResampler(VAD_RATE, rate) if rate != VAD_RATE else None
         self._final: str | None = None
         self._reader = asyncio.create_task(self._read(), name=f"utterance-{turn_id}-asr")
 
     def push(self, pcm16k: bytes) -> None:
+        """Audio at the VAD's 16 kHz, passed on at the rate the engine declares."""
         if not self.finished:
-            self._stream.push(pcm16k)
+            self._stream.push(self._resampler.process(pcm16k) if self._resampler else pcm16k)
 
     def finish(self) -> None:
         if not self.finished:
             self.finished = True
+            if self._resampler is not None and (tail := self._resampler.flush()):
+                self._stream.push(tail)
             self._stream.finish()
 
     async def final_text(self, timeout_s: float) -> str:

@@ -49,7 +49,9 @@ async def test_reply_fault_ends_the_turn_and_the_next_turn_works(
     await client.close()
 
 
-@pytest.mark.parametrize(("fault", "code"), [("raise", "provider_failed"), ("hang", "provider_timeout")])
+@pytest.mark.parametrize(
+    ("fault", "code"), [("raise", "provider_failed"), ("hang", "provider_timeout"), ("rate_limit", "rate_limited")]
+)
 async def test_asr_fault_reports_an_error_and_the_next_utterance_works(
     start_server: StartServer, fault: str, code: str
 ) -> None:

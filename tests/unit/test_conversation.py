@@ -160,3 +160,17 @@ async def test_stop_ignores_audio_until_start_and_reset_forgets_history() -> Non
     await s.conv.reset()
     assert s.session.history.entries == [] and s.conv.reply is None
     assert s.sink.of(ev.Acknowledged)[-1].kind == "reset"
+
+
+async def test_an_asr_engine_gets_audio_at_the_rate_it_declares() -> None:
+    from dataclasses import replace
+
+    s = Script(mock_asr_script="")  # the mock then says how much audio it was given
+    asr = s.conv._providers.asr
+    asr.capabilities = replace(asr.capabilities, sample_rate=24000)
+    await s.pause(400)
+    await s.speak(1000)
+    await s.pause(700)
+    _, final = await s.until(ev.Transcript, final=True)
+    # 300 ms pre-roll + 1000 ms of speech + 600 ms of silence window, measured at 24 kHz
+    assert final.text == "I spoke for 1.9 seconds"

@@ -123,3 +123,4 @@ async def test_an_llm_fault_ends_the_reply_with_an_error(fault: str, code: str, 
     assert error.code == code and error.turn_id == 1
     assert at - start == pytest.approx(after_s, abs=0.02)  # the first-token timeout, exactly
     assert h.sink.of(ev.SpeechStop)[0].reason == "error"
+    assert h.sink.of(ev.LlmStatus)[-1].status == "failed"
