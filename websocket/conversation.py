@@ -139,12 +139,16 @@ class Conversation:
     # ----- turns -----------------------------------------------------------------
 
     async def _begin_turn(self, turn_id: int, text: str, timer: TurnTimer, reason: str) -> None:
+        """Stop any reply and start this turn's, with no await between (two turns may race)."""
         self._stop_reply(reason)
-        await self._settle()
         self.session.history.add("user", text, turn_id)
         talking = self._utterance
-        if talking is not None and talking.voiced_ms >= self._settings.barge_in_min_ms:
-            return  # the user is already saying more; that speech becomes the next turn
+        if talking is None or talking.voiced_ms < self._settings.barge_in_min_ms:
+            self._start_reply(turn_id, timer)
+        # else the user is already saying more; that speech becomes the next turn
+        await self._settle()
+
+    def _start_reply(self, turn_id: int, timer: TurnTimer) -> None:
         cfg, s = self.session.config, self._settings
         options = ReplyOptions(
             voice=cfg.voice,

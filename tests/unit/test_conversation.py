@@ -174,3 +174,15 @@ async def test_an_asr_engine_gets_audio_at_the_rate_it_declares() -> None:
     _, final = await s.until(ev.Transcript, final=True)
     # 300 ms pre-roll + 1000 ms of speech + 600 ms of silence window, measured at 24 kHz
     assert final.text == "I spoke for 1.9 seconds"
+
+
+async def test_two_turns_arriving_together_leave_exactly_one_reply_running() -> None:
+    s = Script(mock_llm_sentences=6)
+    await s.conv.text_input("zero")
+    await s.until(ev.StateChanged, state="speaking")
+    await asyncio.gather(s.conv.text_input("one"), s.conv.text_input("two"))
+    await asyncio.sleep(0.5)
+    running = {t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("reply-")}
+    assert running and {name.split("-")[1] for name in running} == {"3"}, running
+    assert s.conv.reply is not None and s.conv.reply.turn_id == 3
+    assert [(e.turn_id, e.reason) for e in s.sink.of(ev.SpeechStop)] == [(1, "text_input"), (2, "text_input")]
