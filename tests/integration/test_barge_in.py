@@ -76,8 +76,9 @@ async def test_twenty_cut_ins_in_a_row_then_a_normal_turn(start_server: StartSer
     client = await Client.connect(server.url)
     await client.say("ocean", speed=8)
     for n in range(1, 21):
-        turn = (await client.wait_for("final_transcript", content=f"cut in number {n - 1}"))["turn_id"]
-        await client.wait_for("status", since=len(client.events) - 1, state="speaking")
+        final = await client.wait_for("final_transcript", content=f"cut in number {n - 1}")
+        turn = final["turn_id"]
+        await client.wait_for("status", since=client.events.index(final), state="speaking")
         mark = len(client.events)
         await client.say("rivers", speed=8)
         stop = await client.wait_for("tts_stop", since=mark)
@@ -96,7 +97,8 @@ async def test_short_backchannel_does_not_cut_the_bot_off(start_server: StartSer
     server = await start_server(mock_asr_script="tell me about the ocean|uh huh", barge_in_min_ms=600, **LONG_REPLY)
     client = await Client.connect(server.url)
     await client.send("text_input", text="talk to me")
-    turn = (await client.wait_for("status", state="speaking")) and client.of_type("final_transcript")[0]["turn_id"]
+    await client.wait_for("status", state="speaking")
+    turn = client.of_type("final_transcript")[0]["turn_id"]
     await client.say("short", speed=2)  # "Stop." has less voiced speech than the 600 ms bar
     await client.wait_for("tts_end", turn_id=turn)
     await client.wait_for("metrics", turn_id=turn)
