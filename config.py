@@ -70,7 +70,9 @@ class Settings(BaseSettings):
 
     # Limits
     ws_max_message_bytes: int = Field(
-        1 << 20, ge=1024, description="WebSocket messages above this close the socket (code 1009)."
+        1 << 20,
+        ge=1024,
+        description="WebSocket messages above this close the socket with 1009 (python app.py; uvicorn: --ws-max-size).",
     )
     max_text_chars: int = Field(4000, ge=1, description="Longest accepted text_input or system_prompt.")
     max_messages_per_s: float = Field(
