@@ -43,9 +43,6 @@ class History:
         del self.entries[: max(0, len(self.entries) - self.max_messages)]
         return entry
 
-    def find(self, role: str, turn_id: int) -> HistoryEntry | None:
-        return next((e for e in reversed(self.entries) if e.role == role and e.turn_id == turn_id), None)
-
     def remove(self, entry: HistoryEntry) -> None:
         with contextlib.suppress(ValueError):
             self.entries.remove(entry)

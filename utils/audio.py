@@ -18,15 +18,6 @@ def bytes_for_ms(ms: float, sample_rate: int) -> int:
     return int(sample_rate * ms / 1000.0) * BYTES_PER_SAMPLE
 
 
-def rms_dbfs(pcm: bytes) -> float:
-    """Loudness of PCM16 audio in dB relative to full scale (-120 for digital silence)."""
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    if samples.size == 0:
-        return -120.0
-    rms = float(np.sqrt(np.mean(samples**2))) / 32768.0
-    return max(-120.0, 20.0 * float(np.log10(rms))) if rms > 0 else -120.0
-
-
 class StreamResampler:
     """Resamples a PCM16 stream chunk by chunk.
 

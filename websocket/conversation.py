@@ -66,10 +66,6 @@ class Conversation:
     def reply(self) -> Reply | None:
         return self._reply
 
-    @property
-    def state(self) -> str:
-        return self._state
-
     def begin(self) -> None:
         self._set_state("listening")
 
