@@ -28,9 +28,12 @@ class StreamResampler:
     def __init__(self, in_rate: int, out_rate: int) -> None:
         self.in_rate = in_rate
         self.out_rate = out_rate
-        self._stream = (
-            None if in_rate == out_rate else soxr.ResampleStream(in_rate, out_rate, 1, dtype="int16", quality="HQ")
-        )
+        self._stream = self._new_stream()
+
+    def _new_stream(self) -> soxr.ResampleStream | None:
+        if self.in_rate == self.out_rate:
+            return None
+        return soxr.ResampleStream(self.in_rate, self.out_rate, 1, dtype="int16", quality="HQ")
 
     def process(self, pcm: bytes) -> bytes:
         if self._stream is None:
@@ -43,7 +46,7 @@ class StreamResampler:
         if self._stream is None:
             return b""
         out: np.ndarray = self._stream.resample_chunk(np.zeros(0, dtype="<i2"), last=True)
-        self._stream = soxr.ResampleStream(self.in_rate, self.out_rate, 1, dtype="int16", quality="HQ")
+        self._stream = self._new_stream()
         return out.astype("<i2").tobytes()
 
 

@@ -33,6 +33,7 @@ class SpeechStarted:
     """Speech began; `audio` is the pre-roll plus the voiced run that confirmed it."""
 
     audio: bytes
+    voiced_ms: int
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class TurnDetector:
             audio = b"".join(self._history)
             self._history.clear()
             self._voiced_run = 0
-            return SpeechStarted(audio)
+            return SpeechStarted(audio, self._voiced_frames * FRAME_MS)
         self._utterance_frames += 1
         if voiced:
             self._voiced_frames += 1

@@ -43,7 +43,7 @@ class Conversation:
         self._settings = settings
         self._sink = sink
         self._state = ""
-        self._resampler = StreamResampler(session.config.input_sample_rate, VAD_RATE)
+        self._resampler = self._input_resampler()
         self._detector = TurnDetector(
             TurnConfig(
                 aggressiveness=settings.vad_aggressiveness,
@@ -88,17 +88,13 @@ class Conversation:
             cfg = self.session.config
             self._utterance = Utterance(turn_id, self._providers.asr, cfg.language, self._sink)
             self._utterance_started_during_reply = self._reply is not None
-            self._utterance.push(event.audio)
-            self._utterance.voiced_ms = self._settings.vad_start_ms
-            self._check_barge_in(self._utterance)
-            return
         utterance = self._utterance
         if utterance is None:
             return
         utterance.push(event.audio)
         utterance.voiced_ms = event.voiced_ms
         self._check_barge_in(utterance)
-        if isinstance(event, SpeechAudio):
+        if isinstance(event, SpeechStarted | SpeechAudio):
             return
         assert isinstance(event, SpeechEnded)
         self._utterance = None
@@ -212,10 +208,9 @@ class Conversation:
         self._set_state("stopped")
 
     async def start(self) -> None:
-        if not self.listening:
+        if not self.listening:  # stop() already reset the detector; audio was ignored since
             self.listening = True
-            self._detector.reset()
-            self._resampler = StreamResampler(self.session.config.input_sample_rate, VAD_RATE)
+            self._resampler = self._input_resampler()
         if self._state == "listening":
             self._sink.emit(ev.StateChanged("listening"))  # always answer a start
         self._set_state("listening")
@@ -236,7 +231,7 @@ class Conversation:
         cfg = self.session.config
         if input_sample_rate is not None and input_sample_rate != cfg.input_sample_rate:
             cfg.input_sample_rate = input_sample_rate
-            self._resampler = StreamResampler(input_sample_rate, VAD_RATE)
+            self._resampler = self._input_resampler()
         if language is not None:
             cfg.language = language
         if voice is not None:
@@ -283,6 +278,10 @@ class Conversation:
         if not task.cancelled() and (error := task.exception()) is not None:
             log.error("turn finalizer failed", exc_info=error)
             self._sink.emit(ev.ErrorEvent("provider_failed", f"internal error: {error!r}"))
+
+    def _input_resampler(self) -> StreamResampler:
+        """Microphone audio at the session's declared rate -> the VAD's 16 kHz."""
+        return StreamResampler(self.session.config.input_sample_rate, VAD_RATE)
 
     def _set_state(self, state: str) -> None:
         if state != self._state:

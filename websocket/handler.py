@@ -51,12 +51,18 @@ class Connection:
             self._close_requested.set()
 
     async def run(self) -> None:
-        await self.ws.accept()
+        try:
+            async with asyncio.timeout(CLOSE_BOUND_S):
+                await self.ws.accept()
+        except TimeoutError:
+            return
         requested_id = self.ws.query_params.get("session_id")
         try:
             session, previous = self.sessions.attach(self, requested_id)
         except SessionLimitReached as exc:
-            await self._send_now(ev.ErrorEvent("server_busy", str(exc)), session_id="")
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_BOUND_S):
+                    await self._send_now(ev.ErrorEvent("server_busy", str(exc)), session_id="")
             await self._close(CLOSE_TRY_LATER, "too many sessions")
             return
         if isinstance(previous, Connection):
