@@ -10,11 +10,12 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, WebSocket
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from config import Settings, get_settings
 from services import registry
+from services.readiness import Readiness
 from session import SessionConfig, SessionManager
 from websocket.handler import Connection
 from websocket.protocol import PROTOCOL_VERSION
@@ -32,23 +33,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         idle_timeout_s=settings.session_idle_timeout_s,
     )
 
+    readiness = Readiness()
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         reaper = asyncio.create_task(sessions.run_reaper(), name="session-reaper")
+        warm_up = asyncio.create_task(readiness.warm_up(settings), name="warm-up")
         try:
             yield
         finally:
             reaper.cancel()
-            await asyncio.wait([reaper], timeout=1.0)
+            warm_up.cancel()  # a model still loading finishes in its thread, unawaited
+            await asyncio.wait([reaper, warm_up], timeout=1.0)
 
     app = FastAPI(title="Parley", lifespan=lifespan)
     app.state.settings = settings
     app.state.sessions = sessions
 
+    app.state.readiness = readiness
+
     @app.get("/healthz")
-    async def healthz() -> dict[str, object]:
-        return {
-            "status": "ok",
+    async def healthz() -> JSONResponse:
+        """200 once every engine is loaded and warmed up; 503 while loading, or if loading failed."""
+        body = {
+            "status": readiness.status,
+            "ready": readiness.ready,
+            "warm_up_s": readiness.warm_up_s,
+            "error": readiness.error,
             "protocol_version": PROTOCOL_VERSION,
             "providers": {
                 "asr": settings.asr_provider,
@@ -57,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
             "sessions": len(sessions),
         }
+        return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

@@ -27,9 +27,11 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="Python logging level.")
 
     # Providers
-    asr_provider: str = Field("mock", description="Speech-to-text module under services/asr.")
-    llm_provider: str = Field("mock", description="LLM module under services/llm.")
-    tts_provider: str = Field("mock", description="Text-to-speech module under services/tts.")
+    asr_provider: str = Field(
+        "local", description="Speech-to-text under services/asr: local (Whisper), pocketsphinx or mock."
+    )
+    llm_provider: str = Field("local", description="LLM under services/llm: local (llama.cpp) or mock.")
+    tts_provider: str = Field("local", description="Text-to-speech under services/tts: local (hibari), espeak or mock.")
 
     # Conversation defaults (a client may change them per session with `configure`)
     system_prompt: str = Field(
@@ -57,6 +59,12 @@ class Settings(BaseSettings):
     vad_preroll_ms: int = Field(300, ge=300, description="Audio before the detected start sent to ASR.")
     barge_in_min_ms: int = Field(
         200, ge=0, description="Voiced speech needed to cut the bot off while it thinks or speaks."
+    )
+    vad_confirm: Literal["silero", "none"] = Field(
+        "silero", description="Second opinion on webrtcvad's speech frames, so noise opens no turn."
+    )
+    vad_confirm_threshold: float = Field(
+        0.5, gt=0, lt=1, description="Silero speech probability that confirms speech (it ends below this - 0.15)."
     )
     max_utterance_s: float = Field(30.0, gt=1, description="A turn longer than this is ended by force.")
 
@@ -89,6 +97,32 @@ class Settings(BaseSettings):
         300.0, gt=0, description="A disconnected session is kept this long for a reconnect."
     )
     max_sessions: int = Field(100, ge=1, description="Sessions held at once; more are refused (1013).")
+
+    # Local engines (offline; models ship inside pip packages and load once per process)
+    local_asr_model_path: str = Field(
+        "", description="faster-whisper (CTranslate2) model folder; empty: the bundled Whisper tiny.en."
+    )
+    local_asr_partial_interval_ms: int = Field(
+        1000, ge=0, description="Re-decode the growing utterance for a partial per this much new audio; 0: none."
+    )
+    local_asr_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size (1 is greedy and fastest).")
+    local_asr_threads: int = Field(2, ge=1, description="CPU threads of one Whisper decode.")
+    local_llm_model_path: str = Field(
+        "", description="GGUF model for llama.cpp; empty: the bundled SmolLM2-135M-Instruct."
+    )
+    local_llm_context_tokens: int = Field(2048, ge=256, description="llama.cpp context window in tokens.")
+    local_llm_max_tokens: int = Field(96, ge=1, description="Longest reply of the local LLM, in tokens.")
+    local_llm_temperature: float = Field(0.3, ge=0, le=2, description="Sampling temperature of the local LLM.")
+    local_llm_repeat_penalty: float = Field(
+        1.1, ge=1, le=2, description="Penalty on repeated tokens (small models loop without it)."
+    )
+    local_llm_threads: int = Field(2, ge=1, description="CPU threads of llama.cpp.")
+    local_tts_speed: float = Field(1.0, ge=0.5, le=2.0, description="hibari speaking rate (1.0 is natural).")
+    espeak_voice: str = Field("en-us", description="espeak-ng voice when TTS_PROVIDER=espeak and VOICE is empty.")
+    espeak_words_per_minute: int = Field(170, ge=80, le=450, description="espeak-ng speaking rate.")
+    engine_max_pending: int = Field(
+        32, ge=1, description="Calls queued per local engine beyond those running; more fail as rate_limited."
+    )
 
     # Mock providers (tests, benchmarks, demos without any engine)
     mock_asr_script: str = Field(

@@ -70,8 +70,8 @@ def speech_onset_ms(pcm: bytes, rate: int = 16000, needed_ms: int = 200) -> floa
     raise ValueError("not enough speech")
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **SETTINGS, "PORT": str(port), "HOST": "127.0.0.1"}
+def start_server(port: int, settings: dict[str, str] = SETTINGS) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **settings, "PORT": str(port), "HOST": "127.0.0.1"}
     return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env)
 
 
@@ -183,6 +183,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def report(result: dict[str, Any], path: Path | None) -> None:
+    """Print the figures, and save them to `path` if given."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=10)
@@ -190,9 +199,4 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--json", type=Path)
     arguments = parser.parse_args()
-    result = asyncio.run(main(arguments))
-    text = json.dumps(result, indent=2)
-    print(text)
-    if arguments.json:
-        arguments.json.parent.mkdir(parents=True, exist_ok=True)
-        arguments.json.write_text(text + "\n")
+    report(asyncio.run(main(arguments)), arguments.json)

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs the latency benchmark against a real server process on mock providers.
-# --quick: fewer turns (as CI runs it); other arguments go to bench/latency.py.
+# Runs the benchmarks: the pipeline on mock providers (bench/latency.py), then the offline
+# engines and spoken turns on the local stack (bench/local.py). Figures are printed and saved
+# under bench/results/. --quick: fewer turns (as CI runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-args=()
+mock_args=()
+local_args=(--turns 12)
 if [ "${1:-}" = "--quick" ]; then
   shift
-  args=(--turns 4 --cutins 3 --sessions 5)
+  mock_args=(--turns 4 --cutins 3 --sessions 5)
+  local_args=(--turns 10)
 fi
-exec .venv/bin/python bench/latency.py "${args[@]}" --json bench/results/latest.json "$@"
+.venv/bin/python bench/latency.py "${mock_args[@]}" --json bench/results/latest.json "$@"
+.venv/bin/python bench/local.py "${local_args[@]}" --json bench/results/local.json

@@ -9,12 +9,24 @@ from typing import Any
 
 from config import Settings
 from services.base import ASR, LLM, TTS, Providers
+from utils import speech_gate
 
 # kind -> provider name -> "module:class"; each class takes the Settings object.
 PROVIDERS: dict[str, dict[str, str]] = {
-    "asr": {"mock": "services.asr.mock:MockASR"},
-    "llm": {"mock": "services.llm.mock:MockLLM"},
-    "tts": {"mock": "services.tts.mock:MockTTS"},
+    "asr": {
+        "local": "services.asr.local:LocalASR",
+        "pocketsphinx": "services.asr.pocketsphinx:PocketsphinxASR",
+        "mock": "services.asr.mock:MockASR",
+    },
+    "llm": {
+        "local": "services.llm.local:LocalLLM",
+        "mock": "services.llm.mock:MockLLM",
+    },
+    "tts": {
+        "local": "services.tts.local:LocalTTS",
+        "espeak": "services.tts.espeak:EspeakTTS",
+        "mock": "services.tts.mock:MockTTS",
+    },
 }
 
 
@@ -36,6 +48,20 @@ def validate(settings: Settings) -> None:
     _factory("asr", settings.asr_provider)
     _factory("llm", settings.llm_provider)
     _factory("tts", settings.tts_provider)
+
+
+def warm_up(settings: Settings) -> None:
+    """Load every chosen engine's models and run each once (blocking: call off the loop).
+
+    Providers with nothing to load have no `warm_up`. A model that fails to load raises
+    here, so the server reports it at start, not at the first turn.
+    """
+    for kind in ("asr", "llm", "tts"):
+        warm = getattr(_factory(kind, getattr(settings, f"{kind}_provider")), "warm_up", None)
+        if warm is not None:
+            warm(settings)
+    if settings.vad_confirm == "silero":
+        speech_gate.preload(4)
 
 
 def build_providers(settings: Settings) -> Providers:

@@ -73,9 +73,11 @@ async def start_server() -> AsyncIterator[StartServer]:
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
         running.append((server, task))
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(120):
             while not server.started:
                 await asyncio.sleep(0.01)
+            await app.state.readiness.done.wait()
+        assert app.state.readiness.ready, app.state.readiness.error
         port = server.servers[0].sockets[0].getsockname()[1]
         return RunningServer(f"ws://127.0.0.1:{port}/ws", app, server)
 

@@ -19,6 +19,7 @@ from services.base import Providers
 from services.errors import ProviderError
 from session import Session
 from utils.audio import StreamResampler
+from utils.speech_gate import SpeechGate
 from utils.vad import VAD_RATE, SpeechAudio, SpeechEnded, SpeechStarted, TurnConfig, TurnDetector, TurnEvent
 from websocket import events as ev
 from websocket.metrics import TurnTimer
@@ -44,6 +45,11 @@ class Conversation:
         self._sink = sink
         self._state = ""
         self._resampler = self._input_resampler()
+        self._gate = (
+            None
+            if is_speech is not None
+            else SpeechGate(settings.vad_aggressiveness, settings.vad_confirm, settings.vad_confirm_threshold)
+        )
         self._detector = TurnDetector(
             TurnConfig(
                 aggressiveness=settings.vad_aggressiveness,
@@ -52,7 +58,7 @@ class Conversation:
                 preroll_ms=settings.vad_preroll_ms,
                 max_utterance_ms=int(settings.max_utterance_s * 1000),
             ),
-            is_speech,
+            is_speech or self._gate,
         )
         self._utterance: Utterance | None = None
         self._utterance_started_during_reply = False
@@ -253,12 +259,16 @@ class Conversation:
         self.listening = False
         await self._drop_speech()
         await self._settle()
+        if self._gate is not None:
+            self._gate.close()
 
     # ----- helpers ---------------------------------------------------------------
 
     async def _drop_speech(self) -> None:
         """Forget speech in progress and turns not yet answered."""
         self._detector.reset()
+        if self._gate is not None:
+            self._gate.reset()
         utterance, self._utterance = self._utterance, None
         for task in self._finalizers:
             task.cancel()

@@ -62,4 +62,22 @@ def test_an_unknown_provider_fails_at_start_up_with_a_clear_message() -> None:
         [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30, check=False
     )
     assert result.returncode != 0
-    assert "LLM_PROVIDER='nonesuch' is not one of ['mock']" in result.stderr
+    assert "LLM_PROVIDER='nonesuch' is not one of ['local', 'mock']" in result.stderr
+
+
+def test_health_says_starting_then_why_loading_failed() -> None:
+    from fastapi.testclient import TestClient
+
+    from app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(llm_provider="local", local_llm_model_path="/nonexistent/model.gguf"))
+    with TestClient(app) as client:
+        end = time.monotonic() + 30
+        while (response := client.get("/healthz")).json()["status"] == "starting" and time.monotonic() < end:
+            assert response.status_code == 503
+            time.sleep(0.05)
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "failed" and body["ready"] is False
+        assert "no GGUF model at '/nonexistent/model.gguf'" in body["error"]
