@@ -69,6 +69,7 @@ class History:
 @dataclass
 class SessionStats:
     audio_bytes_in: int = 0  # microphone PCM accepted, all connections together
+    playback_acks: int = 0  # `playback` messages received
 
 
 @dataclass

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from app import create_app
 from config import Settings
+from services import registry
 from session import Session, SessionManager
 
 FAST_MOCKS: dict[str, Any] = {
@@ -34,6 +35,22 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **{**FAST_MOCKS, **overrides})
 
 
+LOCAL: dict[str, Any] = {"asr_provider": "local", "llm_provider": "local", "tts_provider": "local"}
+
+
+def local_settings(**overrides: Any) -> Settings:
+    """Settings that select the offline engines."""
+    return make_settings(**{**LOCAL, **overrides})
+
+
+@pytest.fixture(scope="session")
+def warm_engines() -> Settings:
+    """Load and warm every local engine once for the whole test run."""
+    settings = local_settings()
+    registry.warm_up(settings)
+    return settings
+
+
 @dataclass
 class RunningServer:
     url: str
@@ -44,6 +61,10 @@ class RunningServer:
     def sessions(self) -> SessionManager:
         sessions: SessionManager = self.app.state.sessions
         return sessions
+
+    @property
+    def http_url(self) -> str:
+        return self.url.replace("ws://", "http://").removesuffix("/ws")
 
     def session(self, session_id: str) -> Session:
         session = self.sessions.get(session_id)

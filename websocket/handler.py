@@ -119,6 +119,7 @@ class Connection:
             return
         match msg:
             case proto.Playback(turn_id=turn_id, played_ms=played_ms):
+                conv.session.stats.playback_acks += 1
                 conv.playback(turn_id, played_ms)
             case proto.TextInput(text=text):
                 if not conv.listening:

@@ -4,30 +4,14 @@ local TTS (a natural voice, unlike the espeak-ng WAVs of the other tests)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import numpy as np
-import pytest
 import soxr
 
-from config import Settings
-from services import registry
 from services.tts.local import LocalTTS
-from tests.conftest import make_settings
+from tests.conftest import LOCAL, local_settings, warm_engines
 
-LOCAL: dict[str, Any] = {"asr_provider": "local", "llm_provider": "local", "tts_provider": "local"}
-
-
-def local_settings(**overrides: Any) -> Settings:
-    return make_settings(**{**LOCAL, **overrides})
-
-
-@pytest.fixture(scope="session")
-def warm_engines() -> Settings:
-    """Load and warm every local engine once for the whole test run."""
-    settings = local_settings()
-    registry.warm_up(settings)
-    return settings
+__all__ = ["LOCAL", "local_settings", "synthesize", "synthesize_async", "warm_engines"]
 
 
 def synthesize(text: str, rate: int) -> bytes:
