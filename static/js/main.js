@@ -22,6 +22,7 @@ const stats = {
 };
 
 let micOn = false;
+let serverState = "listening";
 let outputRate = 24000;
 let framesSinceStart = 0;
 const stoppedTurns = new Set();
@@ -73,6 +74,7 @@ function handle(message) {
       outputRate = message.output_sample_rate;
       break;
     case "status":
+      serverState = message.state;
       view.setState(micOn || message.state !== "listening" ? message.state : "idle");
       break;
     case "partial_transcript":
@@ -141,6 +143,7 @@ form.addEventListener("submit", async (event) => {
   const text = input.value.trim();
   if (!text) return;
   await audio.init(); // a user gesture: playback may start
+  if (serverState === "stopped") connection.sendJson({ type: "start" }); // typing needs no microphone
   if (connection.sendJson({ type: "text_input", text })) input.value = "";
 });
 

@@ -61,10 +61,23 @@ export class View {
   userText(turnId, content, final, source = "speech") {
     const turn = this.turn(turnId);
     turn.spoken = source === "speech";
-    if (!turn.user) turn.user = this.bubble("user");
+    if (!turn.user) {
+      this.dropUnfinishedSpeech();
+      turn.user = this.bubble("user");
+    }
     turn.user.classList.toggle("partial", !final);
     turn.user.querySelector(".text").textContent = content;
     this.scroll();
+  }
+
+  /** Speech that never became a turn (too short to cut the bot off, or nothing recognised). */
+  dropUnfinishedSpeech() {
+    for (const [turnId, turn] of this.turns) {
+      if (turn.user && turn.user.classList.contains("partial") && !turn.assistant) {
+        turn.user.remove();
+        this.turns.delete(turnId);
+      }
+    }
   }
 
   assistantText(turnId, content) {

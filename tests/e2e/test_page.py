@@ -159,3 +159,16 @@ async def test_a_failing_provider_is_shown_and_the_next_turn_works(
     await page.page.fill("#text", "second try")
     await page.page.press("#text", "Enter")
     await page.page.wait_for_selector('.message.assistant >> text=You said: "second try"', timeout=10000)
+
+
+async def test_typing_works_after_the_microphone_is_stopped(start_server: StartServer, open_page: OpenPage) -> None:
+    server = await start_server()
+    page = await open_page(server.http_url, microphone=silence(3000))
+    await page.page.click("#toggle")
+    await page.page.wait_for_selector("#toggle[aria-pressed=true]")
+    await page.page.click("#toggle")
+    await page.page.wait_for_selector("#state[data-state=stopped]")
+    await page.page.fill("#text", "typed after stop")
+    await page.page.press("#text", "Enter")
+    await page.page.wait_for_selector('.message.assistant >> text=You said: "typed after stop"', timeout=10000)
+    assert await page.page.locator(".errors .error").count() == 0
