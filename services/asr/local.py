@@ -89,13 +89,16 @@ class LocalASRStream:
         self._language = language
         self._audio = bytearray()
         self._finished = False
-        self._changed = asyncio.Event()
+        self._changed = asyncio.Event()  # set when a partial may be due, or at the end
         self._partial: asyncio.Future[str] | None = None
+        self._decoded_upto = 0  # audio bytes covered by the last partial decode
 
     def push(self, pcm16: bytes) -> None:
         if not self._finished and len(self._audio) < self._engine.max_bytes:
             self._audio.extend(pcm16)
-            self._changed.set()
+            interval = self._engine.partial_interval_bytes
+            if interval and len(self._audio) - self._decoded_upto >= interval:
+                self._changed.set()  # wake the reader about once a second, not per frame
 
     def finish(self) -> None:
         self._finished = True
@@ -103,7 +106,6 @@ class LocalASRStream:
 
     async def results(self) -> AsyncIterator[ASRResult]:
         engine = self._engine
-        decoded_upto = 0
         last_partial = ""
         try:
             while not self._finished:
@@ -124,10 +126,10 @@ class LocalASRStream:
                     not self._finished
                     and self._partial is None
                     and engine.partial_interval_bytes
-                    and len(self._audio) - decoded_upto >= engine.partial_interval_bytes
+                    and len(self._audio) - self._decoded_upto >= engine.partial_interval_bytes
                     and engine.pool.idle
                 ):
-                    decoded_upto = len(self._audio)
+                    self._decoded_upto = len(self._audio)
                     self._partial = asyncio.ensure_future(
                         engine.pool.run("asr", engine.transcribe, bytes(self._audio), self._language)
                     )

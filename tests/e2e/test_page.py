@@ -63,6 +63,7 @@ async def test_a_cut_in_silences_the_player_at_once_and_history_keeps_what_was_p
     before = [level for level in levels if level["at"] <= stop_at]
     assert before and before[-1]["audible"], "the bot was audible when it was cut"
     silent_at = next(level["at"] for level in levels if level["at"] > stop_at and not level["audible"])
+    print(f"player silent {silent_at - stop_at:.1f} ms after tts_stop reached the page")
     assert silent_at - stop_at <= 50, f"the player went silent {silent_at - stop_at:.1f} ms after tts_stop"
     reopened = [level for level in levels if stop_at < level["at"] < stop_at + 500 and level["audible"]]
     assert reopened == [], "no audio of the cut turn after the flush"
@@ -96,6 +97,7 @@ async def test_the_uplink_carries_every_sample_at_real_time_pace(
     first_bytes, first_at = session.stats.audio_bytes_in, loop.time()
     await asyncio.sleep(wav_seconds(microphone) + 1.0)
     pace = (session.stats.audio_bytes_in - first_bytes) / 2 / 24000 / (loop.time() - first_at)
+    print(f"uplink: {session.stats.audio_bytes_in} bytes, {pace:.4f} x real time")
     assert 0.97 < pace < 1.03, f"audio arrived at {pace:.3f} x real time"
     assert session.stats.audio_bytes_in >= len(microphone), "the whole file, and the live silence after it"
 
