@@ -10,7 +10,6 @@ stop flag before every token, so a cut-in ends generation within one token.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
 import os
 import threading
@@ -27,7 +26,8 @@ if TYPE_CHECKING:
 
 TOKEN_QUEUE_SIZE = 32
 PUT_TIMEOUT_S = 0.25  # how often a producer waiting for room re-checks the stop flag
-DONE = object()
+DONE = object()  # the worker finished the reply
+JOB_ENDED = object()  # the worker's job ended (after DONE, or without it when it failed)
 
 
 def bundled_model_path() -> str:
@@ -68,6 +68,12 @@ class TokenHandoff:
         except RuntimeError:  # the loop is closed
             return False
         return True
+
+    def job_ended(self, job: asyncio.Future[None]) -> None:
+        """From the loop: queued after everything the worker posted (its posts precede its return)."""
+        if not job.cancelled():
+            job.exception()  # retrieved here; the consumer re-raises it through job.result()
+        self.queue.put_nowait(JOB_ENDED)
 
     def taken(self) -> None:
         """From the loop, once per item taken."""
@@ -122,23 +128,16 @@ class LocalLLM:
 
     async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
         handoff = TokenHandoff(asyncio.get_running_loop())
-        tokens = handoff.queue
         stop = threading.Event()
         job = asyncio.ensure_future(self.pool.run("llm", self._generate, messages, handoff, stop))
-        job.add_done_callback(_retrieve)
+        job.add_done_callback(handoff.job_ended)
         try:
             while True:
-                if job.done() and tokens.empty():
-                    job.result()  # raises what the pool raised (busy, say)
+                item = await handoff.queue.get()
+                if item is JOB_ENDED:
+                    if not job.cancelled():
+                        job.result()  # raises what the pool raised (busy, say)
                     raise ProviderError("llm", "llama.cpp stopped without finishing its reply")
-                getter = asyncio.ensure_future(tokens.get())
-                await asyncio.wait({getter, job}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    getter.cancel()  # an item it was about to take stays in the queue
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await getter
-                    continue
-                item = getter.result()
                 handoff.taken()
                 if item is DONE:
                     return
@@ -149,8 +148,3 @@ class LocalLLM:
         finally:
             stop.set()  # the worker sees it before its next token
             job.cancel()  # a job still queued never starts; a running one ends at the flag
-
-
-def _retrieve(job: asyncio.Future[None]) -> None:
-    if not job.cancelled():
-        job.exception()

@@ -25,7 +25,8 @@ let micOn = false;
 let serverState = "listening";
 let outputRate = 24000;
 let framesSinceStart = 0;
-const stoppedTurns = new Set();
+const stoppedTurns = new Set(); // turns cut by tts_stop: their late frames are dropped
+const MAX_STOPPED_TURNS = 64;
 
 const audio = new AudioEngine({
   onCaptured(frame) {
@@ -96,6 +97,7 @@ function handle(message) {
     case "tts_stop":
       stats.stopReceivedAt[message.turn_id] = performance.now();
       stoppedTurns.add(message.turn_id);
+      if (stoppedTurns.size > MAX_STOPPED_TURNS) stoppedTurns.delete(stoppedTurns.values().next().value);
       audio.flush(message.turn_id); // the player answers with `flushed`, sent as a playback ack
       view.markInterrupted(message.turn_id, message.played_ms);
       break;
