@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 SAMPLE_RATE = 16000
 WORKERS = 2
 MAX_IDLE_DECODERS = 4
+BATCH_BYTES = bytes_for_ms(100, SAMPLE_RATE)  # partials lag the audio by at most this much
 
 
 def _new_decoder() -> Decoder:
@@ -64,7 +65,8 @@ class PocketsphinxStream:
         if not self._finished and self._received < self._engine.max_bytes:
             self._pending.extend(pcm16)
             self._received += len(pcm16)
-            self._changed.set()
+            if len(self._pending) >= BATCH_BYTES:
+                self._changed.set()  # one thread hop per batch, not per 20 ms frame
 
     def finish(self) -> None:
         self._finished = True

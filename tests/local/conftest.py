@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 import soxr
 
-from services.tts.local import LocalTTS
+from services.tts.local import LocalTTS, to_pcm16
 from tests.conftest import LOCAL, local_settings, warm_engines
 
 __all__ = ["LOCAL", "local_settings", "synthesize", "synthesize_async", "warm_engines"]
@@ -20,8 +19,7 @@ def synthesize(text: str, rate: int) -> bytes:
     audio = tts.model("").get()(text, seed=1)
     if rate != 24000:
         audio = soxr.resample(audio, 24000, rate)
-    pcm: bytes = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-    return pcm
+    return to_pcm16(audio)
 
 
 async def synthesize_async(text: str, rate: int) -> bytes:
