@@ -1,11 +1,12 @@
-"""Parley's server: the FastAPI app, its routes, and `python app.py` to run it."""
+"""Parley's server: the FastAPI app, its routes, the wiring, and `python app.py` to run it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -13,44 +14,82 @@ from fastapi import FastAPI, WebSocket
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from config import Settings, get_settings
-from services import registry
+from config import EnvSettings, Settings, get_settings
+from engine.options import EngineOptions, SessionSettings
+from engine.turns import speech_gate
 from services.readiness import Readiness
-from session import SessionConfig, SessionManager
-from websocket.handler import Connection
-from websocket.protocol import PROTOCOL_VERSION
+from services.registry import ProviderFactory
+from session import SessionManager
+from storage.memory import MemoryStore
+from utils.aio import cancel_and_wait
+from websocket.connection import Connection, ConnectionLimits, WireProtocol
+from websocket.parley.messages import PROTOCOL_VERSION
+from websocket.parley.router import parley_protocol
 
 STATIC_DIR = Path(__file__).parent / "static"
+SILERO_PRELOAD = 4
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    registry.validate(settings)
+@dataclass(frozen=True)
+class Server:
+    """Everything the routes share, built once per process."""
+
+    settings: Settings
+    providers: ProviderFactory
+    sessions: SessionManager
+    readiness: Readiness
+    engine: EngineOptions
+    limits: ConnectionLimits
+    parley: WireProtocol
+
+
+def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], env_file: str | None) -> Server:
+    defaults = SessionSettings(settings.input_sample_rate, settings.language, settings.system_prompt, settings.voice)
     sessions = SessionManager(
-        SessionConfig(settings.input_sample_rate, settings.language, settings.system_prompt, settings.voice),
-        max_messages=settings.history_max_messages,
-        max_sessions=settings.max_sessions,
-        idle_timeout_s=settings.session_idle_timeout_s,
+        defaults, MemoryStore(), settings.history_max_messages, settings.max_sessions, settings.session_idle_timeout_s
     )
+    limits = ConnectionLimits(
+        settings.outbound_queue_size, settings.max_messages_per_s, settings.max_errors_per_min, settings.send_timeout_s
+    )
+    return Server(
+        settings, ProviderFactory(settings, provider_settings, env_file), sessions, Readiness(),
+        settings.engine_options(), limits, parley_protocol(settings.output_sample_rate, settings.max_text_chars),
+    )  # fmt: skip
 
-    readiness = Readiness()
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        reaper = asyncio.create_task(sessions.run_reaper(), name="session-reaper")
-        warm_up = asyncio.create_task(readiness.warm_up(settings), name="warm-up")
-        try:
-            yield
-        finally:
-            reaper.cancel()
-            warm_up.cancel()  # a model still loading finishes in its thread, unawaited
-            await asyncio.wait([reaper, warm_up], timeout=1.0)
+@contextlib.asynccontextmanager
+async def running(server: Server) -> AsyncIterator[None]:
+    """The app's lifespan: the store writer, the session reaper, and warm-up in the background."""
+    warm_up = [server.providers.warm_up]
+    if server.settings.vad_confirm == "silero":
+        warm_up.append(lambda: speech_gate.preload(SILERO_PRELOAD))
+    server.sessions.start()
+    tasks = [
+        asyncio.create_task(server.sessions.run_reaper(), name="session-reaper"),
+        asyncio.create_task(server.readiness.warm_up(warm_up), name="warm-up"),
+    ]
+    try:
+        yield
+    finally:
+        await cancel_and_wait(tasks, 1.0)  # a model still loading finishes in its thread, unawaited
+        await server.sessions.aclose()
 
-    app = FastAPI(title="Parley", lifespan=lifespan)
-    app.state.settings = settings
-    app.state.sessions = sessions
 
-    app.state.readiness = readiness
+def create_app(
+    settings: Settings | None = None, provider_settings: Iterable[EnvSettings] = (), env_file: str | None = ".env"
+) -> FastAPI:
+    """The app. Provider settings not given are read from the environment and `env_file`."""
+    server = build_server(settings or get_settings(), provider_settings, env_file)
+    app = FastAPI(title="Parley", lifespan=lambda _: running(server))
+    app.state.settings = server.settings
+    app.state.sessions = server.sessions
+    app.state.readiness = server.readiness
+    add_routes(app, server)
+    return app
+
+
+def add_routes(app: FastAPI, server: Server) -> None:
+    readiness = server.readiness
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -61,12 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "warm_up_s": readiness.warm_up_s,
             "error": readiness.error,
             "protocol_version": PROTOCOL_VERSION,
-            "providers": {
-                "asr": settings.asr_provider,
-                "llm": settings.llm_provider,
-                "tts": settings.tts_provider,
-            },
-            "sessions": len(sessions),
+            "providers": dict(server.providers.names),
+            "sessions": len(server.sessions),
         }
         return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
@@ -76,10 +111,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.websocket("/ws")
     async def conversation(websocket: WebSocket) -> None:
-        await Connection(websocket, sessions, settings).run()
+        await Connection(
+            websocket, server.sessions, server.providers, server.engine, server.limits, server.parley
+        ).run()
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    return app
 
 
 def main() -> None:

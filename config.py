@@ -1,25 +1,37 @@
-"""One settings object for the whole server, loaded from the environment and `.env`.
+"""Server-wide settings, loaded from the environment and `.env`; each provider has its own
+settings class beside its code (services/<vendor>/settings.py).
 
-Every option has a documented default; README.md's configuration table lists them all
-(a test keeps the two in step).
+Every option has a documented default; README.md's configuration tables and .env.example
+are generated from these classes (`settings_classes()`), and a test keeps them in step.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+if TYPE_CHECKING:
+    from engine.options import EngineOptions
+
 SUPPORTED_INPUT_RATES = (16000, 24000, 48000)
-FaultKind = Literal["none", "raise", "hang", "rate_limit"]
 
 
-class Settings(BaseSettings):
-    """Server configuration. Field names map to upper-case environment variables."""
+class EnvSettings(BaseSettings):
+    """Base of every settings class: read from the environment, then `.env`."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable that sets `field`."""
+        return (str(cls.model_config.get("env_prefix", "")) + field).upper()
+
+
+class Settings(EnvSettings):
+    """The server: network, providers, conversation defaults, audio, turn taking, timeouts and limits."""
 
     # Server
     host: str = Field("127.0.0.1", description="Address the server binds to.")
@@ -28,10 +40,10 @@ class Settings(BaseSettings):
 
     # Providers
     asr_provider: str = Field(
-        "local", description="Speech-to-text under services/asr: local (Whisper), pocketsphinx or mock."
+        "local", description="Speech-to-text: local (Whisper), pocketsphinx or mock (services/registry.py)."
     )
-    llm_provider: str = Field("local", description="LLM under services/llm: local (llama.cpp) or mock.")
-    tts_provider: str = Field("local", description="Text-to-speech under services/tts: local (hibari), espeak or mock.")
+    llm_provider: str = Field("local", description="LLM: local (llama.cpp) or mock.")
+    tts_provider: str = Field("local", description="Text-to-speech: local (hibari), espeak or mock.")
 
     # Conversation defaults (a client may change them per session with `configure`)
     system_prompt: str = Field(
@@ -98,51 +110,6 @@ class Settings(BaseSettings):
     )
     max_sessions: int = Field(100, ge=1, description="Sessions held at once; more are refused (1013).")
 
-    # Local engines (offline; models ship inside pip packages and load once per process)
-    local_asr_model_path: str = Field(
-        "", description="faster-whisper (CTranslate2) model folder; empty: the bundled Whisper tiny.en."
-    )
-    local_asr_partial_interval_ms: int = Field(
-        1000, ge=0, description="Re-decode the growing utterance for a partial per this much new audio; 0: none."
-    )
-    local_asr_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size (1 is greedy and fastest).")
-    local_asr_threads: int = Field(2, ge=1, description="CPU threads of one Whisper decode.")
-    local_llm_model_path: str = Field(
-        "", description="GGUF model for llama.cpp; empty: the bundled SmolLM2-135M-Instruct."
-    )
-    local_llm_context_tokens: int = Field(2048, ge=256, description="llama.cpp context window in tokens.")
-    local_llm_max_tokens: int = Field(96, ge=1, description="Longest reply of the local LLM, in tokens.")
-    local_llm_temperature: float = Field(0.3, ge=0, le=2, description="Sampling temperature of the local LLM.")
-    local_llm_repeat_penalty: float = Field(
-        1.1, ge=1, le=2, description="Penalty on repeated tokens (small models loop without it)."
-    )
-    local_llm_threads: int = Field(2, ge=1, description="CPU threads of llama.cpp.")
-    local_tts_speed: float = Field(1.0, ge=0.5, le=2.0, description="hibari speaking rate (1.0 is natural).")
-    espeak_voice: str = Field("en-us", description="espeak-ng voice when TTS_PROVIDER=espeak and VOICE is empty.")
-    espeak_words_per_minute: int = Field(170, ge=80, le=450, description="espeak-ng speaking rate.")
-    engine_max_pending: int = Field(
-        32, ge=1, description="Calls queued per local engine beyond those running; more fail as rate_limited."
-    )
-
-    # Mock providers (tests, benchmarks, demos without any engine)
-    mock_asr_script: str = Field(
-        "", description="Texts the mock ASR returns for successive utterances, separated by '|'."
-    )
-    mock_asr_final_delay_ms: int = Field(30, ge=0, description="Mock ASR delay from end of audio to final.")
-    mock_asr_partial_every_ms: int = Field(240, ge=20, description="Mock ASR partial result per this much audio.")
-    mock_asr_fault: FaultKind = Field("none", description="Mock ASR fault: none, raise, hang or rate_limit.")
-    mock_asr_fault_on: str = Field("", description="Call numbers (1-based, comma-separated) that fault; empty: all.")
-    mock_llm_first_token_ms: int = Field(120, ge=0, description="Mock LLM time to first token.")
-    mock_llm_token_ms: int = Field(15, ge=0, description="Mock LLM delay between tokens.")
-    mock_llm_sentences: int = Field(4, ge=1, le=8, description="Sentences in a mock LLM reply.")
-    mock_llm_fault: FaultKind = Field("none", description="Mock LLM fault: none, raise, hang or rate_limit.")
-    mock_llm_fault_on: str = Field("", description="Call numbers (1-based, comma-separated) that fault; empty: all.")
-    mock_tts_first_byte_ms: int = Field(60, ge=0, description="Mock TTS time to first audio of a sentence.")
-    mock_tts_ms_per_char: int = Field(60, ge=1, description="Mock TTS speech length per character.")
-    mock_tts_rtf: float = Field(0.05, ge=0, description="Mock TTS synthesis time as a fraction of audio time.")
-    mock_tts_fault: FaultKind = Field("none", description="Mock TTS fault: none, raise, hang or rate_limit.")
-    mock_tts_fault_on: str = Field("", description="Call numbers (1-based, comma-separated) that fault; empty: all.")
-
     @field_validator("input_sample_rate")
     @classmethod
     def _supported_input_rate(cls, value: int) -> int:
@@ -163,8 +130,42 @@ class Settings(BaseSettings):
             raise ValueError("vad_start_ms must not exceed vad_preroll_ms")
         return self
 
+    def engine_options(self) -> EngineOptions:
+        """The narrow options the engine takes, built once per process."""
+        from engine.options import EngineOptions, ListenOptions, ReplyOptions
+        from engine.turns.detector import TurnConfig
+
+        turn = TurnConfig(
+            aggressiveness=self.vad_aggressiveness,
+            start_ms=self.vad_start_ms,
+            end_silence_ms=self.vad_end_silence_ms,
+            preroll_ms=self.vad_preroll_ms,
+            max_utterance_ms=int(self.max_utterance_s * 1000),
+        )
+        listen = ListenOptions(
+            turn, self.vad_confirm, self.vad_confirm_threshold, self.asr_final_timeout_s, self.reply_cancel_timeout_s
+        )
+        reply = ReplyOptions(
+            sample_rate=self.output_sample_rate,
+            frame_ms=self.audio_out_frame_ms,
+            lead_ms=self.playback_lead_ms,
+            llm_first_token_timeout_s=self.llm_first_token_timeout_s,
+            llm_idle_timeout_s=self.llm_idle_timeout_s,
+            tts_first_byte_timeout_s=self.tts_first_byte_timeout_s,
+            tts_idle_timeout_s=self.tts_idle_timeout_s,
+            cancel_timeout_s=self.reply_cancel_timeout_s,
+        )
+        return EngineOptions(listen, reply, self.barge_in_min_ms)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def settings_classes() -> list[type[EnvSettings]]:
+    """Every settings class, the server's first, then each provider's (for the generated docs)."""
+    from services.registry import provider_settings_classes
+
+    return [Settings, *provider_settings_classes()]

@@ -1,7 +1,10 @@
-"""Sessions: conversation history and per-session settings that outlive a connection.
+"""Sessions: a conversation's persistent state, and the manager that attaches connections to it.
 
-A client that reconnects with its session_id gets its history back; a session nobody is
-connected to expires after SESSION_IDLE_TIMEOUT_S.
+A Session's persistent part (id, settings, history items, turn counter) lives in a
+SessionStore and outlives connections and, with a persistent store, the process; its
+live part (the attached connection, counters) exists only while it is in memory. A
+client that reconnects with its session_id gets its conversation back; a session nobody
+is connected to expires SESSION_IDLE_TIMEOUT_S after its last connection left (wall clock).
 """
 
 from __future__ import annotations
@@ -9,92 +12,54 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
-import uuid
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
-from services.base import ChatMessage
+from engine.history import History, HistoryChange, item_from_dict, item_to_dict
+from engine.options import SessionSettings
+from storage.base import SessionRecord, SessionStore
+from utils.aio import cancel_and_wait
 
 log = logging.getLogger(__name__)
-
-INTERRUPTED_NOTE = "The user interrupted the previous reply; they heard only the part above."
-
-
-@dataclass
-class HistoryEntry:
-    role: str  # "user" | "assistant"
-    content: str
-    turn_id: int
-    interrupted: bool = False
+WRITE_QUEUE_SIZE = 4096
 
 
 @dataclass
-class History:
-    """The system prompt plus user and assistant messages, bounded in length."""
+class LiveState:
+    """What exists only while the session is in memory."""
 
-    system_prompt: str
-    max_messages: int
-    entries: list[HistoryEntry] = field(default_factory=list)
-
-    def add(self, role: str, content: str, turn_id: int, interrupted: bool = False) -> HistoryEntry:
-        entry = HistoryEntry(role, content, turn_id, interrupted)
-        self.entries.append(entry)
-        del self.entries[: max(0, len(self.entries) - self.max_messages)]
-        return entry
-
-    def remove(self, entry: HistoryEntry) -> None:
-        with contextlib.suppress(ValueError):
-            self.entries.remove(entry)
-
-    def clear(self) -> None:
-        self.entries.clear()
-
-    def llm_messages(self) -> list[ChatMessage]:
-        """Chat messages for the LLM; an interrupted reply is followed by a note saying so."""
-        messages: list[ChatMessage] = [{"role": "system", "content": self.system_prompt}]
-        for entry in self.entries:
-            messages.append({"role": entry.role, "content": entry.content})
-            if entry.interrupted:
-                messages.append({"role": "system", "content": INTERRUPTED_NOTE})
-        return messages
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [
-            {"role": e.role, "content": e.content, "turn_id": e.turn_id, "interrupted": e.interrupted}
-            for e in self.entries
-        ]
-
-
-@dataclass
-class SessionStats:
+    connection: object | None = None  # the connection attached now, if any
+    detached_at: float | None = None  # wall clock, when the last connection left
     audio_bytes_in: int = 0  # microphone PCM accepted, all connections together
     playback_acks: int = 0  # `playback` messages received
 
 
-@dataclass
-class SessionConfig:
-    """What a client may change with `configure`."""
-
-    input_sample_rate: int
-    language: str
-    system_prompt: str
-    voice: str
-
-
 class Session:
-    def __init__(self, session_id: str, config: SessionConfig, max_messages: int) -> None:
+    def __init__(
+        self, session_id: str, settings: SessionSettings, history: History, last_turn_id: int = 0,
+        created_at: float | None = None,
+    ) -> None:  # fmt: skip
         self.id = session_id
-        self.config = config
-        self.history = History(config.system_prompt, max_messages)
-        self._last_turn_id = 0
-        self.stats = SessionStats()
-        self.connection: object | None = None  # the handler attached now, if any
-        self.detached_at: float | None = None
+        self.settings = settings
+        self.history = history
+        self.last_turn_id = last_turn_id
+        self.created_at = time.time() if created_at is None else created_at
+        self.live = LiveState()
 
     def next_turn_id(self) -> int:
-        self._last_turn_id = (self._last_turn_id + 1) % (1 << 32) or 1
-        return self._last_turn_id
+        self.last_turn_id = (self.last_turn_id + 1) % (1 << 32) or 1
+        return self.last_turn_id
+
+    def record(self) -> SessionRecord:
+        items = [item_to_dict(item) for item in self.history.items]
+        return SessionRecord(self.id, asdict(self.settings), items, self.last_turn_id, self.created_at, time.time())
+
+    @classmethod
+    def from_record(cls, record: SessionRecord, max_items: int) -> Session:
+        history = History(max_items, [item_from_dict(item) for item in record.items])
+        return cls(record.id, SessionSettings(**record.settings), history, record.last_turn_id, record.created_at)
 
 
 class SessionLimitReached(Exception):
@@ -102,15 +67,27 @@ class SessionLimitReached(Exception):
 
 
 class SessionManager:
-    """Sessions by id: create, resume, detach, expire."""
+    """Sessions by id: create, resume (from memory or the store), detach, expire."""
 
-    def __init__(self, default_config: SessionConfig, max_messages: int, max_sessions: int, idle_timeout_s: float):
-        self._default = default_config
-        self._max_messages = max_messages
+    def __init__(
+        self,
+        defaults: SessionSettings,
+        store: SessionStore,
+        max_items: int,
+        max_sessions: int,
+        idle_timeout_s: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._defaults = defaults
+        self.store = store
+        self._max_items = max_items
         self._max_sessions = max_sessions
         self._idle_timeout_s = idle_timeout_s
+        self._clock = clock
         self._sessions: dict[str, Session] = {}
-        self._reaper: asyncio.Task[None] | None = None
+        self._writes: asyncio.Queue[tuple[Session, HistoryChange] | None] = asyncio.Queue(WRITE_QUEUE_SIZE)
+        self._writer: asyncio.Task[None] | None = None
+        self._dirty: set[str] = set()  # sessions whose changes overflowed the queue
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -118,34 +95,39 @@ class SessionManager:
     def get(self, session_id: str) -> Session | None:
         return self._sessions.get(session_id)
 
-    def attach(self, connection: object, session_id: str | None) -> tuple[Session, object | None]:
-        """The session to serve `connection` (resumed when known) and the connection it replaces."""
-        self.expire()
+    async def attach(self, connection: object, session_id: str | None) -> tuple[Session, object | None, bool]:
+        """The session to serve `connection`, the connection it replaces, and whether it was resumed."""
+        await self.expire()
         session = self._sessions.get(session_id) if session_id else None
+        if session is None and session_id and (record := await self.store.load(session_id)) is not None:
+            session = self._adopt(Session.from_record(record, self._max_items))
+        resumed = session is not None
         if session is None:
             if len(self._sessions) >= self._max_sessions:
                 raise SessionLimitReached(f"{self._max_sessions} sessions already open")
-            config = SessionConfig(**vars(self._default))
-            session = Session(uuid.uuid4().hex, config, self._max_messages)
-            self._sessions[session.id] = session
-        previous, session.connection, session.detached_at = session.connection, connection, None
-        return session, previous
+            settings = SessionSettings(**asdict(self._defaults))
+            session = self._adopt(Session(secrets.token_hex(16), settings, History(self._max_items)))
+            await self.store.save(session.record())
+        live = session.live
+        previous, live.connection, live.detached_at = live.connection, connection, None
+        return session, previous, resumed
 
     def detach(self, session: Session, connection: object) -> None:
-        if session.connection is connection:
-            session.connection = None
-            session.detached_at = time.monotonic()
+        if session.live.connection is connection:
+            session.live.connection = None
+            session.live.detached_at = self._clock()
 
-    def expire(self) -> int:
-        """Drop sessions nobody has been connected to for the idle timeout."""
-        now = time.monotonic()
+    async def expire(self) -> int:
+        """Forget sessions nobody has been connected to for the idle timeout."""
+        now = self._clock()
         stale = [
-            sid
-            for sid, s in self._sessions.items()
-            if s.connection is None and s.detached_at is not None and now - s.detached_at >= self._idle_timeout_s
-        ]
-        for sid in stale:
-            del self._sessions[sid]
+            s for s in self._sessions.values()
+            if s.live.connection is None and s.live.detached_at is not None
+            and now - s.live.detached_at >= self._idle_timeout_s
+        ]  # fmt: skip
+        for session in stale:
+            del self._sessions[session.id]
+            await self.store.delete(session.id)
         if stale:
             log.info("expired %d idle session(s)", len(stale))
         return len(stale)
@@ -153,4 +135,49 @@ class SessionManager:
     async def run_reaper(self, every_s: float = 5.0) -> None:
         while True:
             await asyncio.sleep(every_s)
-            self.expire()
+            await self.expire()
+
+    def start(self) -> None:
+        """Start writing history changes to the store (in order, off the engine's path)."""
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_changes(), name="session-store-writer")
+
+    async def aclose(self, timeout_s: float = 5.0) -> None:
+        """Write what is queued, then stop the writer (bounded) and close the store."""
+        if self._writer is not None:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._writes.put_nowait(None)
+            await asyncio.wait([self._writer], timeout=timeout_s)
+            await cancel_and_wait([self._writer], 1.0)
+            self._writer = None
+        await self.store.close()
+
+    def _adopt(self, session: Session) -> Session:
+        self._sessions[session.id] = session
+        session.history.follow(lambda change: self._queue_write(session, change))
+        return session
+
+    def _queue_write(self, session: Session, change: HistoryChange) -> None:
+        if session.id in self._dirty:
+            return  # a whole save is due; it will hold this change too
+        try:
+            self._writes.put_nowait((session, change))
+        except asyncio.QueueFull:
+            log.warning("the session store is behind; session %s will be saved whole", session.id[:8])
+            self._dirty.add(session.id)
+
+    async def _write_changes(self) -> None:
+        while (entry := await self._writes.get()) is not None:
+            session, change = entry
+            try:
+                await self.store.apply(session.id, change, session.last_turn_id, self._clock())
+                if self._dirty and self._writes.empty():
+                    await self._save_dirty()
+            except Exception:
+                log.exception("the session store failed to write a change")
+
+    async def _save_dirty(self) -> None:
+        while self._dirty:
+            session = self._sessions.get(self._dirty.pop())
+            if session is not None:
+                await self.store.save(session.record())

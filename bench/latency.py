@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 import webrtcvad  # noqa: E402
 
+from engine.metrics import METRIC_KEYS  # noqa: E402
 from tests.client import Client, load_speech, silence  # noqa: E402
-from websocket.metrics import METRIC_KEYS  # noqa: E402
 
 SETTINGS = {
     "ASR_PROVIDER": "mock",

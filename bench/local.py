@@ -30,17 +30,16 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from latency import free_port, percentile, report, rss_mb, start_server, summary  # noqa: E402
 
-from config import Settings  # noqa: E402
-from services import registry  # noqa: E402
-from services.asr.local import LocalASR  # noqa: E402
-from services.base import ChatMessage  # noqa: E402
-from services.llm.local import LocalLLM  # noqa: E402
-from services.tts.local import LocalTTS  # noqa: E402
+from engine.metrics import METRIC_KEYS  # noqa: E402
+from services.base import ChatMessage, TextDelta  # noqa: E402
+from services.local.asr import WhisperASR  # noqa: E402
+from services.local.llm import LlamaLLM  # noqa: E402
+from services.local.tts import HibariTTS  # noqa: E402
 from tests.client import Client, silence  # noqa: E402
+from tests.conftest import Config, local_config  # noqa: E402
 from tests.local.conftest import synthesize  # noqa: E402
 from tests.local.test_roundtrip import SENTENCES  # noqa: E402
 from tests.wer import word_error_rate  # noqa: E402
-from websocket.metrics import METRIC_KEYS  # noqa: E402
 
 QUESTIONS = [
     "What is the capital of France?",
@@ -71,8 +70,8 @@ def voice_end_s(pcm: bytes, rate: int) -> float:
     return float(loud[-1] + 1) / rate if len(loud) else 0.0
 
 
-def stt_figures(settings: Settings) -> dict[str, Any]:
-    asr = LocalASR(settings)
+def stt_figures(config: Config) -> dict[str, Any]:
+    asr: WhisperASR = config.factory().build("asr")
     pairs, factors = [], []
     for sentence in SENTENCES:
         pcm = synthesize(sentence, 16000)
@@ -82,8 +81,8 @@ def stt_figures(settings: Settings) -> dict[str, Any]:
     return {"real_time_factor": ratios(factors), "wer_percent": round(100 * word_error_rate(pairs), 1)}
 
 
-async def tts_figures(settings: Settings) -> dict[str, Any]:
-    tts = LocalTTS(settings)
+async def tts_figures(config: Config) -> dict[str, Any]:
+    tts: HibariTTS = config.factory().build("tts")
     first_ms, factors = [], []
     for sentence in SENTENCES:
         started = time.perf_counter()
@@ -96,19 +95,20 @@ async def tts_figures(settings: Settings) -> dict[str, Any]:
     return {"first_audio_ms": summary(first_ms), "real_time_factor": ratios(factors)}
 
 
-async def llm_figures(settings: Settings) -> dict[str, Any]:
-    llm = LocalLLM(settings)
+async def llm_figures(config: Config) -> dict[str, Any]:
+    llm: LlamaLLM = config.factory().build("llm")
     first_ms, rates = [], []
     for question in QUESTIONS:
         messages: list[ChatMessage] = [
-            {"role": "system", "content": settings.system_prompt},
+            {"role": "system", "content": config.server.system_prompt},
             {"role": "user", "content": question},
         ]
         started = time.perf_counter()
         first, tokens = 0.0, 0
-        async for _ in llm.stream(messages):
-            tokens += 1  # llama.cpp streams one token per delta
-            first = first or time.perf_counter() - started
+        async for event in llm.stream(messages):
+            if isinstance(event, TextDelta):
+                tokens += 1  # llama.cpp streams one token per delta
+                first = first or time.perf_counter() - started
         first_ms.append(first * 1000)
         rates.append((tokens - 1) / max(time.perf_counter() - started - first, 1e-6))
     return {"first_token_ms": summary(first_ms), "tokens_per_s": summary(rates)}
@@ -139,13 +139,13 @@ async def spoken_turns(url: str, turns: int) -> dict[str, Any]:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    settings = Settings(_env_file=None, asr_provider="local", llm_provider="local", tts_provider="local")
+    config = local_config()
     started = time.perf_counter()
-    registry.warm_up(settings)
+    config.factory().warm_up()
     report: dict[str, Any] = {"warm_up_s": round(time.perf_counter() - started, 2)}
-    report["stt"] = stt_figures(settings)
-    report["tts"] = await tts_figures(settings)
-    report["llm"] = await llm_figures(settings)
+    report["stt"] = stt_figures(config)
+    report["tts"] = await tts_figures(config)
+    report["llm"] = await llm_figures(config)
 
     port = free_port()
     server = start_server(port, SERVER_SETTINGS)

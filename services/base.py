@@ -1,44 +1,49 @@
-"""The three provider contracts, and the capabilities each engine declares.
+"""The three provider contracts, and the capabilities of an engine that the core reads.
 
-They are shaped so that every kind of engine fits without the core knowing its name:
+Shaped so that every kind of engine fits without the core knowing its name:
 - ASR: audio is pushed synchronously (never blocking the audio path) and results are
-  read as an async stream. A streaming engine (Azure push streams, a realtime WebSocket)
-  yields partials as audio arrives; a per-utterance engine (Whisper) decodes after
-  `finish()` and may yield partials from re-decoding at a bounded rate.
-- LLM: streams text deltas for a list of chat messages (OpenAI's shape, so SSE engines fit).
-- TTS: streams audio chunks for one piece of text; engines with word timings attach them.
-Every network or engine call is bounded by the core's timeouts; providers raise the
-errors of services.errors so the client gets a clear error code.
+  read as an async stream: partials, exactly one final, then the end. Streaming engines
+  (push streams, realtime sockets) and per-utterance ones (Whisper) both fit.
+- LLM: a list of chat messages (OpenAI's shape) in, typed events out: text deltas,
+  tool-call deltas, usage, and one finish.
+- TTS: audio chunks for one piece of text; engines with word timings attach them.
+Every call is bounded by the core's step timeouts; providers raise services.errors, each
+of which maps to an error code the client sees. tests/contract/ holds every provider to this.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Protocol, TypedDict
+from typing import Literal, Protocol, Required, TypedDict
 
 
-class ChatMessage(TypedDict):
-    role: str
-    content: str
+class ChatFunctionCall(TypedDict):
+    name: str
+    arguments: str  # JSON text
+
+
+class ChatToolCall(TypedDict):
+    id: str
+    type: Literal["function"]
+    function: ChatFunctionCall
+
+
+class ChatMessage(TypedDict, total=False):
+    role: Required[Literal["system", "user", "assistant", "tool"]]
+    content: Required[str]
+    tool_calls: list[ChatToolCall]
+    tool_call_id: str
 
 
 @dataclass(frozen=True)
 class ASRCapabilities:
-    streaming_partials: bool  # partial results while audio streams in
-    per_utterance: bool  # the final result needs the whole utterance (decoded after finish)
-    sample_rate: int = 16000  # the rate of audio passed to push()
-
-
-@dataclass(frozen=True)
-class LLMCapabilities:
-    streaming: bool = True
+    sample_rate: int = 16000  # the rate of the audio the core passes to push()
 
 
 @dataclass(frozen=True)
 class TTSCapabilities:
-    streaming: bool  # audio of one text arrives in several chunks
-    word_timings: bool  # chunks carry WordTiming entries
+    word_timings: bool  # chunks carry WordTiming entries for every word they voice
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,38 @@ class TTSChunk:
     words: tuple[WordTiming, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A piece of a tool call; `index` tells calls of one reply apart, id and name come first."""
+
+    index: int
+    call_id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
+
+
+@dataclass(frozen=True)
+class Finish:
+    reason: FinishReason
+
+
+LLMEvent = TextDelta | ToolCallDelta | Usage | Finish
+
+
 class ASRStream(Protocol):
     def push(self, pcm16: bytes) -> None:
         """Add audio (PCM16 mono at capabilities.sample_rate). Must return at once."""
@@ -70,7 +107,7 @@ class ASRStream(Protocol):
         """No more audio will come; the results stream ends after the final result."""
 
     def results(self) -> AsyncIterator[ASRResult]:
-        """Partial results, then one final result, then the end of the stream."""
+        """Partial results, then exactly one final result, then the end of the stream."""
 
     async def aclose(self) -> None:
         """Release the engine's resources; safe to call at any point, more than once."""
@@ -83,17 +120,15 @@ class ASR(Protocol):
 
 
 class LLM(Protocol):
-    capabilities: LLMCapabilities
-
-    def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
-        """Text deltas of the assistant's reply to `messages`."""
+    def stream(self, messages: list[ChatMessage]) -> AsyncIterator[LLMEvent]:
+        """The reply to `messages`: deltas, maybe usage, then one Finish as the last event."""
 
 
 class TTS(Protocol):
     capabilities: TTSCapabilities
 
     def synthesize(self, text: str, *, voice: str, language: str, sample_rate: int) -> AsyncIterator[TTSChunk]:
-        """Audio of `text` at `sample_rate`, streamed in chunks."""
+        """Audio of `text` at `sample_rate`, streamed in chunks of even length."""
 
 
 @dataclass(frozen=True)

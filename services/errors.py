@@ -1,4 +1,8 @@
-"""Errors a provider raises; each maps to an `error` code the client sees."""
+"""Errors a provider raises; each maps to an `error` code the client sees.
+
+Messages are shown to the client, so they say what failed in plain words and never carry a
+key, a URL with credentials or a Python repr; details go to the server log.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,19 @@ class ProviderError(Exception):
     """A provider failed; `code` is the protocol error code sent to the client."""
 
     code = "provider_failed"
+    retryable = False  # worth trying again before any output was produced
 
-    def __init__(self, stage: str, message: str) -> None:
+    def __init__(self, stage: str, message: str, retry_after_s: float | None = None) -> None:
         super().__init__(f"{stage}: {message}")
         self.stage = stage
         self.message = message
+        self.retry_after_s = retry_after_s
+
+
+class ProviderUnavailable(ProviderError):
+    """The service could not be reached or answered with a server error (5xx)."""
+
+    retryable = True
 
 
 class ProviderTimeout(ProviderError):
@@ -20,7 +32,11 @@ class ProviderTimeout(ProviderError):
 
 class RateLimited(ProviderError):
     code = "rate_limited"
+    retryable = True
 
-    def __init__(self, stage: str, message: str, retry_after_s: float | None = None) -> None:
-        super().__init__(stage, message)
-        self.retry_after_s = retry_after_s
+
+PROVIDER_ERROR_CODES = {
+    ProviderError.code: "the ASR, LLM or TTS provider failed; the turn ended",
+    ProviderTimeout.code: "a provider did not answer in time; the turn ended",
+    RateLimited.code: "a provider refused for rate limiting; the turn ended (`retry_after_s` when known)",
+}

@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-
-from config import Settings
-from services import registry
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 log = logging.getLogger(__name__)
+ReadinessStatus = Literal["starting", "ok", "failed"]
 
 
 class Readiness:
     def __init__(self) -> None:
-        self.status = "starting"  # starting | ok | failed
+        self.status: ReadinessStatus = "starting"
         self.error: str | None = None
         self.warm_up_s: float | None = None
         self.done = asyncio.Event()
@@ -24,10 +24,12 @@ class Readiness:
     def ready(self) -> bool:
         return self.status == "ok"
 
-    async def warm_up(self, settings: Settings) -> None:
+    async def warm_up(self, steps: Sequence[Callable[[], None]]) -> None:
+        """Run each blocking step in turn on a thread (model loads must not block the loop)."""
         started = time.perf_counter()
         try:
-            await asyncio.to_thread(registry.warm_up, settings)  # model loads block; keep them off the loop
+            for step in steps:
+                await asyncio.to_thread(step)
         except Exception as error:
             self.status, self.error = "failed", f"{type(error).__name__}: {error}"
             log.error("warm-up failed: %s", self.error)

@@ -1,31 +1,50 @@
-"""Provider names in `.env` -> factories. A provider's module (and its SDK) is imported
-only when it is chosen, so an unused SDK never has to be installed."""
+"""Provider names in `.env` -> classes and their settings classes, and the provider factory.
+
+A provider's module (and its SDK) is imported only when it is chosen, so an unused SDK
+never has to be installed; its settings class lives in a light module of its vendor's
+package, so the docs and start-up checks can read every one without importing any SDK.
+The factory is built once per process: it holds each provider's settings and what
+engines pool (models, HTTP clients), and gives every session its own provider objects.
+"""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar, cast
 
-from config import Settings
+from config import EnvSettings, Settings
 from services.base import ASR, LLM, TTS, Providers
-from utils import speech_gate
 
-# kind -> provider name -> "module:class"; each class takes the Settings object.
-PROVIDERS: dict[str, dict[str, str]] = {
+Kind = Literal["asr", "llm", "tts"]
+KINDS: tuple[Kind, ...] = ("asr", "llm", "tts")
+S = TypeVar("S", bound=EnvSettings)
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    target: str  # "module:Class"; the class takes one instance of each settings class, in order
+    settings: tuple[str, ...] = ()  # "module:SettingsClass"
+
+
+_LOCAL = "services.local.settings"
+_MOCK = "services.mock.settings"
+_ENGINE = f"{_LOCAL}:LocalEngineSettings"
+PROVIDERS: dict[Kind, dict[str, ProviderSpec]] = {
     "asr": {
-        "local": "services.asr.local:LocalASR",
-        "pocketsphinx": "services.asr.pocketsphinx:PocketsphinxASR",
-        "mock": "services.asr.mock:MockASR",
+        "local": ProviderSpec("services.local.asr:WhisperASR", (f"{_LOCAL}:LocalASRSettings", _ENGINE)),
+        "pocketsphinx": ProviderSpec("services.local.pocketsphinx:PocketsphinxASR", (_ENGINE,)),
+        "mock": ProviderSpec("services.mock.asr:MockASR", (f"{_MOCK}:MockASRSettings",)),
     },
     "llm": {
-        "local": "services.llm.local:LocalLLM",
-        "mock": "services.llm.mock:MockLLM",
+        "local": ProviderSpec("services.local.llm:LlamaLLM", (f"{_LOCAL}:LocalLLMSettings", _ENGINE)),
+        "mock": ProviderSpec("services.mock.llm:MockLLM", (f"{_MOCK}:MockLLMSettings",)),
     },
     "tts": {
-        "local": "services.tts.local:LocalTTS",
-        "espeak": "services.tts.espeak:EspeakTTS",
-        "mock": "services.tts.mock:MockTTS",
+        "local": ProviderSpec("services.local.tts:HibariTTS", (f"{_LOCAL}:LocalTTSSettings", _ENGINE)),
+        "espeak": ProviderSpec("services.local.espeak:EspeakTTS", (f"{_LOCAL}:EspeakSettings",)),
+        "mock": ProviderSpec("services.mock.tts:MockTTS", (f"{_MOCK}:MockTTSSettings",)),
     },
 }
 
@@ -34,39 +53,65 @@ class UnknownProvider(ValueError):
     pass
 
 
-def _factory(kind: str, name: str) -> Callable[[Settings], Any]:
+def _load(path: str) -> Any:
+    module_name, name = path.split(":")
+    return getattr(importlib.import_module(module_name), name)
+
+
+def spec(kind: Kind, name: str) -> ProviderSpec:
     choices = PROVIDERS[kind]
     if name not in choices:
         raise UnknownProvider(f"{kind.upper()}_PROVIDER={name!r} is not one of {sorted(choices)}")
-    module_name, class_name = choices[name].split(":")
-    factory: Callable[[Settings], Any] = getattr(importlib.import_module(module_name), class_name)
-    return factory
+    return choices[name]
 
 
-def validate(settings: Settings) -> None:
-    """Fail at start-up, not at the first turn, when a provider name is wrong."""
-    _factory("asr", settings.asr_provider)
-    _factory("llm", settings.llm_provider)
-    _factory("tts", settings.tts_provider)
+def provider_settings_classes() -> list[type[EnvSettings]]:
+    """Every provider's settings class, once each, in table order."""
+    paths = dict.fromkeys(path for kind in KINDS for entry in PROVIDERS[kind].values() for path in entry.settings)
+    return [cast(type[EnvSettings], _load(path)) for path in paths]
 
 
-def warm_up(settings: Settings) -> None:
-    """Load every chosen engine's models and run each once (blocking: call off the loop).
+class ProviderFactory:
+    """The chosen providers of this process; `for_session()` gives one session its own."""
 
-    Providers with nothing to load have no `warm_up`. A model that fails to load raises
-    here, so the server reports it at start, not at the first turn.
-    """
-    for kind in ("asr", "llm", "tts"):
-        warm = getattr(_factory(kind, getattr(settings, f"{kind}_provider")), "warm_up", None)
-        if warm is not None:
-            warm(settings)
-    if settings.vad_confirm == "silero":
-        speech_gate.preload(4)
+    def __init__(self, settings: Settings, given: Iterable[EnvSettings] = (), env_file: str | None = ".env") -> None:
+        self.names: dict[Kind, str] = {
+            "asr": settings.asr_provider, "llm": settings.llm_provider, "tts": settings.tts_provider,
+        }  # fmt: skip
+        self.specs = {kind: spec(kind, name) for kind, name in self.names.items()}
+        self._default_voice = settings.voice
+        self._settings: dict[type[EnvSettings], EnvSettings] = {type(s): s for s in given}
+        self._env_file = env_file
 
+    def settings_of(self, cls: type[S]) -> S:
+        """The settings of a provider, read once (from the environment and .env unless given)."""
+        if cls not in self._settings:
+            self._settings[cls] = cls(_env_file=self._env_file)
+        return cast(S, self._settings[cls])
 
-def build_providers(settings: Settings) -> Providers:
-    """Fresh provider instances for one session (engines may share models inside)."""
-    asr: ASR = _factory("asr", settings.asr_provider)(settings)
-    llm: LLM = _factory("llm", settings.llm_provider)(settings)
-    tts: TTS = _factory("tts", settings.tts_provider)(settings)
-    return Providers(asr=asr, llm=llm, tts=tts)
+    def for_session(self) -> Providers:
+        """Provider objects for one session (engines share their models and clients inside)."""
+        asr: ASR = self.build("asr")
+        llm: LLM = self.build("llm")
+        tts: TTS = self.build("tts")
+        return Providers(asr=asr, llm=llm, tts=tts)
+
+    def warm_up(self) -> None:
+        """Load every chosen engine's models and run each once (blocking: call off the loop).
+
+        A model that fails to load raises here, so the server reports it at start.
+        """
+        for kind in KINDS:
+            cls, args = self._class_and_settings(kind)
+            warm = getattr(cls, "warm_up", None)
+            if warm is not None:
+                warm(*args, voice=self._default_voice) if kind == "tts" else warm(*args)
+
+    def _class_and_settings(self, kind: Kind) -> tuple[Any, list[EnvSettings]]:
+        entry = self.specs[kind]
+        return _load(entry.target), [self.settings_of(_load(path)) for path in entry.settings]
+
+    def build(self, kind: Kind) -> Any:
+        """A new provider object of `kind` (what for_session gives each session)."""
+        cls, args = self._class_and_settings(kind)
+        return cls(*args)

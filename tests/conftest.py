@@ -1,10 +1,16 @@
-"""Shared fixtures: settings for fast mock providers, and a real server on a free port."""
+"""Shared fixtures: configuration for fast mock providers, and a real server on a free port.
+
+Tests name any setting by its environment variable in lower case (`mock_llm_sentences=2`,
+`vad_end_silence_ms=600`); `make_config` routes each to the settings class that owns it,
+with no `.env` and no environment surprises.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pytest
@@ -12,8 +18,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from app import create_app
-from config import Settings
-from services import registry
+from config import EnvSettings, Settings, settings_classes
+from services.registry import ProviderFactory
 from session import Session, SessionManager
 
 FAST_MOCKS: dict[str, Any] = {
@@ -28,27 +34,50 @@ FAST_MOCKS: dict[str, Any] = {
     "mock_tts_ms_per_char": 12,
     "mock_tts_rtf": 0.02,
 }
-
-
-def make_settings(**overrides: Any) -> Settings:
-    """Settings from code alone (no .env, no environment surprises) with fast mocks."""
-    return Settings(_env_file=None, **{**FAST_MOCKS, **overrides})
-
-
 LOCAL: dict[str, Any] = {"asr_provider": "local", "llm_provider": "local", "tts_provider": "local"}
 
 
-def local_settings(**overrides: Any) -> Settings:
-    """Settings that select the offline engines."""
-    return make_settings(**{**LOCAL, **overrides})
+@cache
+def _owners() -> dict[str, tuple[type[EnvSettings], str]]:
+    """lower-case environment variable -> (settings class, field)."""
+    return {cls.env_name(name).lower(): (cls, name) for cls in settings_classes() for name in cls.model_fields}
+
+
+@dataclass(frozen=True)
+class Config:
+    server: Settings
+    providers: tuple[EnvSettings, ...]
+
+    def factory(self) -> ProviderFactory:
+        return ProviderFactory(self.server, self.providers, env_file=None)
+
+    def provider(self, cls: type[Any]) -> Any:
+        return next(s for s in self.providers if isinstance(s, cls))
+
+
+def make_config(**overrides: Any) -> Config:
+    """Every settings class built from code alone, with fast mocks unless overridden."""
+    values: dict[type[EnvSettings], dict[str, Any]] = {cls: {} for cls in settings_classes()}
+    for key, value in {**FAST_MOCKS, **overrides}.items():
+        cls, field = _owners()[key]
+        values[cls][field] = value
+    built = {cls: cls(_env_file=None, **fields) for cls, fields in values.items()}
+    server = built.pop(Settings)
+    assert isinstance(server, Settings)
+    return Config(server, tuple(built.values()))
+
+
+def local_config(**overrides: Any) -> Config:
+    """Configuration that selects the offline engines."""
+    return make_config(**{**LOCAL, **overrides})
 
 
 @pytest.fixture(scope="session")
-def warm_engines() -> Settings:
+def warm_engines() -> Config:
     """Load and warm every local engine once for the whole test run."""
-    settings = local_settings()
-    registry.warm_up(settings)
-    return settings
+    config = local_config()
+    config.factory().warm_up()
+    return config
 
 
 @dataclass
@@ -81,17 +110,17 @@ async def start_server() -> AsyncIterator[StartServer]:
     running: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
 
     async def start(**overrides: Any) -> RunningServer:
-        settings = make_settings(**overrides)
-        app = create_app(settings)
-        config = uvicorn.Config(
+        config = make_config(**overrides)
+        app = create_app(config.server, config.providers, env_file=None)
+        uv_config = uvicorn.Config(
             app,
             host="127.0.0.1",
             port=0,
             log_level="warning",
-            ws_max_size=settings.ws_max_message_bytes,
+            ws_max_size=config.server.ws_max_message_bytes,
             lifespan="on",
         )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uv_config)
         task = asyncio.create_task(server.serve())
         running.append((server, task))
         async with asyncio.timeout(120):

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from websocket import events as ev
+from engine import events as ev
 
 
 @dataclass

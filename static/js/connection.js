@@ -1,9 +1,11 @@
 // One WebSocket to /ws that survives drops: it reconnects with backoff and resumes the
 // session by id (kept in sessionStorage, so a page reload resumes it too).
+import { CLOSE_CODES } from "./protocol-constants.js";
+
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const MAX_BUFFERED_BYTES = 256 * 1024; // beyond this the link is stalled: drop audio, not memory
 const SESSION_KEY = "parley.session_id";
-const REPLACED = 4001;
+const REPLACED = CLOSE_CODES.REPLACED;
 
 export class Connection {
   constructor({ onMessage, onAudio, onLink }) {

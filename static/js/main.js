@@ -10,7 +10,7 @@ const toggle = document.querySelector("#toggle");
 const form = document.querySelector("#say");
 const input = document.querySelector("#text");
 
-// Counters for diagnostics and the end-to-end tests (window.parley.stats).
+// Counters for diagnostics and the end-to-end tests (window.parley.stats, with ?debug).
 const stats = {
   framesSent: 0,
   samplesSent: 0,
@@ -150,6 +150,6 @@ form.addEventListener("submit", async (event) => {
 });
 
 window.addEventListener("pagehide", () => connection.close());
-window.parley = { stats, connection, audio, start, stop };
+if (params.has("debug")) window.parley = { stats, connection, audio, start, stop }; // diagnostics and tests
 view.setState("idle");
 connection.connect();

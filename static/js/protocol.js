@@ -1,7 +1,7 @@
-// The wire format of PROTOCOL.md: binary frames with an 8-byte header.
-export const HEADER_BYTES = 8;
-const FLAG_SILENCE = 1 << 8;
-const FLAG_FIRST_BLOCK = 1 << 9;
+// The wire format of PROTOCOL.md: binary frames with an 8-byte header. The constants are
+// generated from the server's own protocol definitions (scripts/gen_docs.py).
+import { FLAG_ENERGY_MASK, FLAG_FIRST_BLOCK, FLAG_SILENCE, HEADER_BYTES } from "./protocol-constants.js";
+
 const SILENCE_ENERGY = 4;
 
 /** Microphone PCM16 -> a binary frame: timestamp (ms), flags (energy 0-255, silence, first block). */
@@ -10,7 +10,7 @@ export function encodeAudioIn(samples, timestampMs, firstBlock) {
   let sumSquares = 0;
   for (let i = 0; i < samples.length; i++) sumSquares += samples[i] * samples[i];
   const rms = Math.sqrt(sumSquares / Math.max(1, samples.length)) / 32768;
-  const energy = Math.min(255, Math.round(rms * 4 * 255));
+  const energy = Math.min(FLAG_ENERGY_MASK, Math.round(rms * 4 * FLAG_ENERGY_MASK));
   let flags = energy;
   if (energy < SILENCE_ENERGY) flags |= FLAG_SILENCE;
   if (firstBlock) flags |= FLAG_FIRST_BLOCK;

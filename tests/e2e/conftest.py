@@ -87,7 +87,7 @@ async def open_page(tmp_path: Path) -> AsyncIterator[OpenPage]:
             )
             page.on("pageerror", lambda e: result.problems.append(f"page error: {e}"))
             pages.append(result)
-            await page.goto(f"{base_url}/{query}")
+            await page.goto(f"{base_url}/?debug{'&' + query.lstrip('?') if query else ''}")
             await page.wait_for_function("window.parley && window.parley.stats.sessions.length > 0")
             return result
 

@@ -11,6 +11,7 @@ from tests.client import silence
 from tests.conftest import StartServer
 from tests.e2e.conftest import ARTIFACTS, BrowserPage, OpenPage, speech, wav_seconds
 from tests.e2e.proxy import DroppingProxy
+from tests.history_rows import history_rows
 
 OCEAN = "tell me about the ocean"
 RIVERS = "tell me about rivers instead"
@@ -42,7 +43,7 @@ async def test_a_spoken_turn_shows_transcripts_reply_and_latency_and_plays_audio
     levels: list[dict[str, Any]] = stats["levels"]  # type: ignore[assignment]
     assert any(level["audible"] for level in levels), "the tap heard the reply"
     assert stats["underruns"] == 0
-    assert server.session(await session_id(page)).stats.playback_acks > 0
+    assert server.session(await session_id(page)).live.playback_acks > 0
     assert await page.page.get_attribute("#state", "data-state") == "listening"
 
 
@@ -69,8 +70,8 @@ async def test_a_cut_in_silences_the_player_at_once_and_history_keeps_what_was_p
     assert reopened == [], "no audio of the cut turn after the flush"
 
     session = server.session(await session_id(page))
-    assert session.stats.playback_acks > 0
-    history = session.history.as_dicts()
+    assert session.live.playback_acks > 0
+    history = history_rows(session)
     cut = next(entry for entry in history if entry["turn_id"] == int(turn) and entry["role"] == "assistant")
     full = await page.page.locator(".message.assistant .text").first.text_content() or ""
     unheard = await page.page.locator(".message.assistant.interrupted .unheard").first.text_content() or ""
@@ -94,18 +95,18 @@ async def test_the_uplink_carries_every_sample_at_real_time_pace(
     session = server.session(await session_id(page))
 
     loop = asyncio.get_running_loop()
-    first_bytes, first_at = session.stats.audio_bytes_in, loop.time()
+    first_bytes, first_at = session.live.audio_bytes_in, loop.time()
     await asyncio.sleep(wav_seconds(microphone) + 1.0)
-    pace = (session.stats.audio_bytes_in - first_bytes) / 2 / 24000 / (loop.time() - first_at)
-    print(f"uplink: {session.stats.audio_bytes_in} bytes, {pace:.4f} x real time")
+    pace = (session.live.audio_bytes_in - first_bytes) / 2 / 24000 / (loop.time() - first_at)
+    print(f"uplink: {session.live.audio_bytes_in} bytes, {pace:.4f} x real time")
     assert 0.97 < pace < 1.03, f"audio arrived at {pace:.3f} x real time"
-    assert session.stats.audio_bytes_in >= len(microphone), "the whole file, and the live silence after it"
+    assert session.live.audio_bytes_in >= len(microphone), "the whole file, and the live silence after it"
 
     await page.page.click("#toggle")  # stop: no more audio is sent
     await page.page.wait_for_selector("#toggle[aria-pressed=false]")
     await asyncio.sleep(0.3)
     stats = await page.stats()
-    assert session.stats.audio_bytes_in == int(stats["samplesSent"]) * 2  # type: ignore[call-overload]
+    assert session.live.audio_bytes_in == int(stats["samplesSent"]) * 2  # type: ignore[call-overload]
     assert page.page.context  # the page survives a stop
 
 

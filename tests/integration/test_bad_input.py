@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from tests.client import Client
+from tests.client import Client, encode_audio_in
 from tests.conftest import StartServer
-from websocket.protocol import encode_audio_in
 
 BAD_TEXT: list[tuple[str | bytes, str]] = [
     ("{not json", "bad_json"),

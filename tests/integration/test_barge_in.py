@@ -6,16 +6,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from services.tts.mock import MockTTS
+from services.mock.settings import MockTTSSettings
+from services.mock.tts import MockTTS
 from tests.client import Client
-from tests.conftest import StartServer, make_settings
+from tests.conftest import StartServer
+from tests.history_rows import history_rows
 
 LONG_REPLY = {"mock_llm_sentences": 6, "mock_tts_ms_per_char": 25}
 
 
 def expected_heard(starts: list[dict[str, Any]], played_ms: float, ms_per_char: int) -> str:
     """The words whose audio ended by `played_ms`, from the mock TTS's exact word timings."""
-    tts = MockTTS(make_settings(mock_tts_ms_per_char=ms_per_char))
+    tts = MockTTS(MockTTSSettings(_env_file=None, ms_per_char=ms_per_char))
     heard: list[str] = []
     for start in starts:
         _, words = tts.render(start["text"], 24000)
@@ -55,7 +57,7 @@ async def test_cut_in_stops_audio_and_answers_the_new_words(start_server: StartS
 
     # history keeps only what the player acked as played, marked interrupted
     full = [e for e in client.of_type("llm_response") if e["turn_id"] == turn1][-1]["content"]
-    history = server.session(client.session_id).history.as_dicts()
+    history = history_rows(server.session(client.session_id))
     assert [(h["role"], h["turn_id"], h["interrupted"]) for h in history] == [
         ("user", turn1, False),
         ("assistant", turn1, True),
@@ -87,7 +89,7 @@ async def test_twenty_cut_ins_in_a_row_then_a_normal_turn(start_server: StartSer
     end = await client.wait_for("tts_end", turn_id=last["turn_id"])
     await client.wait_for("metrics", turn_id=end["turn_id"])
     assert client.frames_after_stop == 0
-    history = server.session(client.session_id).history.as_dicts()
+    history = history_rows(server.session(client.session_id))
     assert [h["interrupted"] for h in history if h["role"] == "assistant"] == [True] * 20 + [False]
     assert len([h for h in history if h["role"] == "user"]) == 21
     await client.close()
@@ -103,6 +105,6 @@ async def test_short_backchannel_does_not_cut_the_bot_off(start_server: StartSer
     await client.wait_for("tts_end", turn_id=turn)
     await client.wait_for("metrics", turn_id=turn)
     assert not client.of_type("tts_stop")
-    history = server.session(client.session_id).history.as_dicts()
+    history = history_rows(server.session(client.session_id))
     assert [(h["role"], h["interrupted"]) for h in history] == [("user", False), ("assistant", False)]
     await client.close()

@@ -73,11 +73,11 @@ async def test_reset_clears_history_and_the_session_keeps_working(start_server: 
     await client.send("text_input", text="remember me")
     await client.wait_for("metrics")
     session = server.session(client.session_id)
-    assert len(session.history.entries) == 2
+    assert len(session.history.items) == 2
     mark = len(client.events)
     await client.send("reset")
     await client.wait_for("reset_acknowledged", since=mark)
-    assert session.history.entries == []
+    assert session.history.items == ()
     await client.send("text_input", text="fresh start")
     reply = await client.wait_for("llm_response", since=mark, is_complete=True)
     assert reply["content"].startswith('You said: "fresh start". This is turn 1')
@@ -95,8 +95,9 @@ async def test_configure_changes_rate_prompt_and_voice(start_server: StartServer
     final = await client.wait_for("final_transcript")
     assert final["content"] == "tell me about the ocean"
     session = server.session(client.session_id)
-    assert session.history.llm_messages()[0] == {"role": "system", "content": "Be terse."}
-    assert session.stats.audio_bytes_in % 1920 == 0 and session.stats.audio_bytes_in > 48000 * 2 * 3
+    assert session.settings.system_prompt == "Be terse."
+    assert session.history.llm_messages(session.settings.system_prompt)[0] == {"role": "system", "content": "Be terse."}
+    assert session.live.audio_bytes_in % 1920 == 0 and session.live.audio_bytes_in > 48000 * 2 * 3
     await client.close()
 
 
@@ -110,7 +111,7 @@ async def test_a_dropped_connection_leaves_no_task_behind(start_server: StartSer
     assert _our_tasks() - baseline, "a reply is running"
     client.ws.transport.abort()  # no close handshake, as when a network drops
     async with asyncio.timeout(5):
-        while session.connection is not None or _our_tasks() - baseline:
+        while session.live.connection is not None or _our_tasks() - baseline:
             await asyncio.sleep(0.02)
     await client.close()
 

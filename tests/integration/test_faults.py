@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.history import AssistantMessage
 from tests.client import Client
 from tests.conftest import StartServer
 
@@ -40,12 +41,11 @@ async def test_reply_fault_ends_the_turn_and_the_next_turn_works(
     await client.wait_for("tts_end", since=mark, turn_id=2)
     metrics = await client.wait_for("metrics", since=mark, turn_id=2)
     assert metrics["interrupted"] is False
-    history = server.session(client.session_id).history.as_dicts()
-    assert [(h["role"], h["content"][:14]) for h in history] == [
-        ("user", "this one fails"),
-        ("user", "this one works"),
-        ("assistant", 'You said: "thi'),
-    ]
+    history = server.session(client.session_id).history
+    said = [(m["role"], m["content"][:14]) for m in history.llm_messages("Be brief.")[1:]]
+    assert said == [("user", "this one fails"), ("user", "this one works"), ("assistant", 'You said: "thi')]
+    failed = [i for i in history.items if isinstance(i, AssistantMessage) and i.status == "failed"]
+    assert [i.heard_text for i in failed] == ([""] if stage == "tts" else []), "the text is kept; none was heard"
     await client.close()
 
 

@@ -6,6 +6,7 @@ import asyncio
 
 from tests.client import Client
 from tests.conftest import StartServer
+from tests.history_rows import history_rows
 from tests.unit.test_speech_gate import pcm, white_noise
 
 
@@ -35,6 +36,6 @@ async def test_noise_while_the_bot_speaks_does_not_cut_it_off(start_server: Star
     await noise
     assert client.of_type("tts_stop") == [] and metrics["interrupted"] is False
     assert client.of_type("partial_transcript") == []
-    history = server.session(client.session_id).history.as_dicts()
+    history = history_rows(server.session(client.session_id))
     assert history[-1]["role"] == "assistant" and history[-1]["interrupted"] is False
     await client.close()

@@ -33,7 +33,7 @@ async def test_a_newer_connection_takes_over_the_session(start_server: StartServ
     assert await first.wait_closed() == 4001
     await second.send("text_input", text="still here")
     await second.wait_for("tts_start")
-    assert server.session(first.session_id).connection is not None
+    assert server.session(first.session_id).live.connection is not None
     await second.close()
 
 
@@ -62,10 +62,10 @@ async def test_a_disconnected_session_expires_after_the_idle_timeout(start_serve
     session = server.session(client.session_id)
     await client.close()
     async with asyncio.timeout(5):
-        while session.connection is not None:
+        while session.live.connection is not None:
             await asyncio.sleep(0.01)
-    server.sessions.expire()
+    await server.sessions.expire()
     assert server.sessions.get(client.session_id) is session, "kept for a reconnect"
     await asyncio.sleep(0.35)
-    server.sessions.expire()
+    await server.sessions.expire()
     assert server.sessions.get(client.session_id) is None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from engine.metrics import METRIC_KEYS
 from tests.client import Client
 from tests.conftest import StartServer
-from websocket.metrics import METRIC_KEYS
+from tests.history_rows import history_rows
 
 
 async def test_spoken_turn_message_sequence(start_server: StartServer) -> None:
@@ -50,7 +51,7 @@ async def test_spoken_turn_message_sequence(start_server: StartServer) -> None:
     assert all(v is not None and v >= 0 for v in values), metrics
     assert values == sorted(values), "stages are reached in pipeline order"
 
-    history = server.session(client.session_id).history.as_dicts()
+    history = history_rows(server.session(client.session_id))
     assert history == [
         {"role": "user", "content": final["content"], "turn_id": turn_id, "interrupted": False},
         {"role": "assistant", "content": responses[-1]["content"], "turn_id": turn_id, "interrupted": False},
@@ -86,7 +87,7 @@ async def test_history_is_remembered_across_turns(start_server: StartServer) -> 
     reply = next(e for e in client.of_type("llm_response", since=mark) if e["is_complete"])["content"]
     assert reply.startswith('You said: "what about the mountains". This is turn 2 of our conversation.')
 
-    history = server.session(client.session_id).history.as_dicts()
+    history = history_rows(server.session(client.session_id))
     assert [(h["role"], h["interrupted"]) for h in history] == [
         ("user", False),
         ("assistant", False),

@@ -9,6 +9,7 @@ import asyncio
 from config import Settings
 from tests.client import Client, silence
 from tests.conftest import StartServer
+from tests.history_rows import history_rows
 from tests.local.conftest import LOCAL, synthesize_async
 from tests.wer import normalize, word_error_rate
 
@@ -45,7 +46,7 @@ async def test_spoken_turn_then_cut_in_on_the_local_stack(start_server: StartSer
     await client.wait_for("metrics", since=mark, turn_id=final2["turn_id"], timeout=60)
     assert client.frames_after_stop == 0
 
-    history = server.session(client.session_id).history.as_dicts()
+    history = history_rows(server.session(client.session_id))
     assert [(h["role"], h["turn_id"]) for h in history[:3]] == [
         ("user", turn1),
         ("assistant", turn1),

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import time
 
-from config import Settings
-from services.asr.local import LocalASR
-from tests.local.conftest import synthesize
+from tests.conftest import Config
+from tests.local.conftest import local_provider, synthesize
 from tests.wer import word_error_rate, word_errors
 
 SENTENCES = [
@@ -26,8 +25,8 @@ SENTENCES = [
 ]
 
 
-def test_local_tts_to_local_stt_word_error_rate_is_at_most_ten_percent(warm_engines: Settings) -> None:
-    asr = LocalASR(warm_engines)
+def test_local_tts_to_local_stt_word_error_rate_is_at_most_ten_percent(warm_engines: Config) -> None:
+    asr = local_provider("asr")
     pairs: list[tuple[str, str]] = []
     audio_s = decode_s = 0.0
     for sentence in SENTENCES:

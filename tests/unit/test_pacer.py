@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from websocket.pacer import Pacer
+from engine.pacer import Pacer
 
 pytestmark = pytest.mark.looptime
 RATE = 24000

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnConfig, TurnDetector, TurnEvent
+from engine.turns.speech_gate import SpeechGate
 from tests.client import load_speech
-from utils.speech_gate import SpeechGate
-from utils.vad import VAD_RATE, SpeechEnded, SpeechStarted, TurnConfig, TurnDetector, TurnEvent
 
 
 def white_noise(dbfs: float, seconds: float, seed: int = 0) -> np.ndarray:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from engine.heard import Timeline
 from services.base import WordTiming
-from websocket.timeline import Timeline
 
 
 def two_sentences(with_timings: bool) -> Timeline:
-    timeline = Timeline()
+    timeline = Timeline(word_timings=with_timings)
     first = timeline.begin("Hello there friend.", 0)
     first.end_ms = 1000
     if with_timings:
@@ -30,6 +30,11 @@ def test_word_timings_decide_inside_a_sentence() -> None:
     assert timeline.heard_text(299) == ""
     assert timeline.heard_text(300) == "Hello"
     assert timeline.heard_text(700) == "Hello there"
+
+
+def test_a_timing_tts_voices_no_word_before_its_timing_arrives() -> None:
+    timeline = two_sentences(with_timings=True)
+    assert timeline.heard_text(1300) == "Hello there friend.", "no estimate for the untimed second sentence"
 
 
 def test_without_timings_words_share_the_audio_by_length() -> None:

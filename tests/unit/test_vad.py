@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from engine.turns.detector import FRAME_BYTES, SpeechAudio, SpeechEnded, SpeechStarted, TurnConfig, TurnDetector
 from tests.client import load_speech
 from utils.audio import StreamResampler
-from utils.vad import FRAME_BYTES, SpeechAudio, SpeechEnded, SpeechStarted, TurnConfig, TurnDetector
 
 VOICED = b"\x01\x00" * (FRAME_BYTES // 2)
 SILENT = bytes(FRAME_BYTES)

@@ -1,0 +1,203 @@
+"""The coordinator of one conversation: the current reply, the state, and the commands.
+
+Audio goes to the Listener, which reports speech; the BargeInPolicy decides what that
+speech does to a running reply; a user turn stops any reply and starts the next as one
+step. Commands return results and raise CommandRefused; the protocol layer builds the
+acknowledgements. The engine knows no wire format.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from engine import events as ev
+from engine.history import UserMessage
+from engine.listener import Listener
+from engine.metrics import TurnTimer
+from engine.options import ConversationState, EngineOptions, SessionSettings
+from engine.replies import Replies
+from engine.reply import Reply
+from engine.turns.policy import BargeInPolicy
+from engine.utterance import Utterance
+from services.base import Providers
+
+log = logging.getLogger(__name__)
+
+
+class CommandRefused(Exception):
+    """A command the conversation cannot take in its present state; `code` is for the client."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Conversation:
+    def __init__(
+        self,
+        state: ConversationState,
+        providers: Providers,
+        options: EngineOptions,
+        sink: ev.EventSink,
+        is_speech: Callable[[bytes], bool] | None = None,
+        policy: BargeInPolicy | None = None,
+    ) -> None:
+        self.session = state
+        self._providers = providers
+        self._options = options
+        self._sink = sink
+        self._policy = policy or BargeInPolicy(options.barge_in_min_ms)
+        self._listener = Listener(state, providers.asr, options.listen, sink, self, is_speech)
+        self._state: ev.State | None = None
+        self._replies = Replies(options.reply.cancel_timeout_s)
+
+    @property
+    def reply(self) -> Reply | None:
+        return self._replies.current
+
+    @property
+    def state(self) -> ev.State | None:
+        return self._state
+
+    @property
+    def listening(self) -> bool:
+        return self._listener.listening
+
+    def begin(self) -> None:
+        self._set_state("listening")
+
+    async def push_audio(self, pcm: bytes, received_at: float) -> None:
+        """Microphone PCM16 at the session's input rate (ignored while stopped)."""
+        self._listener.push(pcm, received_at)
+        await self._replies.settle()
+
+    # ----- what the listener hears (SpeechHandler) ----------------------------------
+
+    def speech_started(self, utterance: Utterance) -> None:
+        utterance.started_during_reply = self.reply is not None
+
+    def speech_heard(self, utterance: Utterance) -> None:
+        if self._policy.interrupts(utterance, self.reply):
+            log.info("turn %d: barge-in after %d ms of speech", utterance.turn_id, utterance.voiced_ms)
+            self._replies.stop("barge_in")
+
+    def speech_ended(self, utterance: Utterance) -> bool:
+        verdict = self._policy.at_end(utterance, self.reply)
+        if verdict == "ignore":
+            log.info("turn %d: %d ms of speech under the barge-in bar, ignored", utterance.turn_id, utterance.voiced_ms)
+            return False
+        if verdict == "cut_and_answer":
+            self._replies.stop("barge_in")  # it started while the user was already talking
+        return True
+
+    async def user_turn(self, utterance: Utterance, text: str) -> None:
+        reply = self.reply
+        if reply is not None and not reply.allow_interruptions:
+            await reply  # the user's words wait for a reply that may not be cut
+        timer = TurnTimer(origin=utterance.speech_end_at)
+        timer.mark("final_transcript_ms")
+        await self._begin_turn(utterance.turn_id, text, "speech", timer, reason="barge_in")
+
+    # ----- commands --------------------------------------------------------------
+
+    async def text_input(self, text: str) -> int:
+        """A typed user turn; returns its turn id."""
+        if not self.listening:
+            raise CommandRefused("not_listening", "the session is stopped; send start first")
+        turn_id = self.session.next_turn_id()
+        self._sink.emit(ev.Transcript(turn_id, text, final=True, source="text"))
+        timer = TurnTimer()
+        timer.mark("final_transcript_ms")
+        await self._begin_turn(turn_id, text, "text", timer, reason="text_input")
+        return turn_id
+
+    async def interrupt(self) -> int | None:
+        """Cut the current reply; returns its turn id, or None when nothing was replying."""
+        turn_id = self._replies.stop("interrupt")
+        await self._replies.settle()
+        return turn_id
+
+    async def stop(self) -> int | None:
+        """Cut any reply, forget speech in progress and ignore audio until `start`."""
+        turn_id = self._replies.stop("stop")
+        await self._listener.pause()
+        await self._replies.settle()
+        self._set_state("stopped")
+        return turn_id
+
+    async def start(self) -> bool:
+        """Listen again; False when already listening (nothing changed)."""
+        self._listener.resume()
+        changed = self._state != "listening"
+        self._set_state("listening")
+        return changed
+
+    async def reset(self) -> int | None:
+        """Cut any reply, forget speech in progress and the history; listen."""
+        turn_id = self._replies.stop("reset")
+        await self._listener.drop_speech()
+        await self._replies.settle()
+        self.session.history.clear()
+        self._replies.forget_last()
+        self._listener.resume()
+        self._set_state("listening")
+        return turn_id
+
+    def configure(
+        self,
+        input_sample_rate: int | None = None,
+        language: str | None = None,
+        system_prompt: str | None = None,
+        voice: str | None = None,
+    ) -> SessionSettings:
+        """Change this session's settings; returns them as they now are."""
+        settings = self.session.settings
+        if input_sample_rate is not None and input_sample_rate != settings.input_sample_rate:
+            settings.input_sample_rate = input_sample_rate
+            self._listener.input_rate_changed()
+        settings.language = language if language is not None else settings.language
+        settings.voice = voice if voice is not None else settings.voice
+        settings.system_prompt = system_prompt if system_prompt is not None else settings.system_prompt
+        return settings
+
+    def playback(self, turn_id: int, played_ms: float) -> None:
+        """What the client has played of a turn's audio (during the reply, or after it was cut)."""
+        self._replies.playback(turn_id, played_ms)
+
+    async def aclose(self) -> None:
+        """End everything this conversation runs, each wait bounded."""
+        self._replies.stop("disconnect")
+        await self._listener.aclose()
+        await self._replies.settle()
+
+    # ----- replies ---------------------------------------------------------------
+
+    async def _begin_turn(
+        self, turn_id: int, text: str, source: ev.TranscriptSource, timer: TurnTimer, reason: ev.StopReason
+    ) -> None:
+        """Stop any reply and start this turn's, with no await between (two turns may race)."""
+        self._replies.stop(reason)
+        self.session.history.append(UserMessage(turn_id, text, source))
+        if not self._policy.holds_reply(self._listener.talking):
+            self._start_reply(turn_id, timer)
+        # else the user is already saying more; that speech becomes the next turn
+        await self._replies.settle()
+
+    def _start_reply(self, turn_id: int, timer: TurnTimer) -> None:
+        session = self.session
+        reply = Reply(
+            turn_id, session.settings, session.history, self._providers, self._options.reply, self._sink, timer,
+            on_state=lambda state: self._set_state(state) if reply is self.reply else None, on_done=self._reply_done,
+        )  # fmt: skip
+        self._replies.start(reply)
+
+    def _reply_done(self, reply: Reply) -> None:
+        if self._replies.ended(reply) and self.listening:
+            self._set_state("listening")
+
+    def _set_state(self, state: ev.State) -> None:
+        if state != self._state:
+            self._state = state
+            self._sink.emit(ev.StateChanged(state))

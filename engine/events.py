@@ -1,0 +1,112 @@
+"""What the engine tells its client, independent of any wire format.
+
+Each protocol's router translates these into its own messages (websocket/parley/router.py
+for Parley's); the engine never builds a message itself. History changes are not events
+here: they are History operations (engine/history.py) that a store or a router follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+State = Literal["listening", "thinking", "speaking", "stopped"]
+StopReason = Literal["barge_in", "interrupt", "stop", "reset", "text_input", "error", "disconnect"]
+TranscriptSource = Literal["speech", "text"]
+LlmStatusValue = Literal["processing", "complete", "cancelled", "failed"]
+STATES: tuple[State, ...] = ("listening", "thinking", "speaking", "stopped")
+STOP_REASONS: tuple[StopReason, ...] = ("barge_in", "interrupt", "stop", "reset", "text_input", "error", "disconnect")
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: State
+
+
+@dataclass(frozen=True)
+class Transcript:
+    turn_id: int
+    text: str
+    final: bool
+    source: TranscriptSource = "speech"
+
+
+@dataclass(frozen=True)
+class LlmStatus:
+    turn_id: int
+    status: LlmStatusValue
+
+
+@dataclass(frozen=True)
+class LlmText:
+    turn_id: int
+    delta: str
+    content: str
+    complete: bool
+
+
+@dataclass(frozen=True)
+class SpeechStart:
+    """Audio of one sentence is about to follow."""
+
+    turn_id: int
+    sample_rate: int
+    text: str
+    sentence_index: int
+    offset_ms: float
+
+
+@dataclass(frozen=True)
+class SpeechEnd:
+    """The last audio frame of the turn has been sent."""
+
+    turn_id: int
+    audio_ms: float
+
+
+@dataclass(frozen=True)
+class SpeechStop:
+    """The turn's audio was cut; whatever of it is queued must be dropped."""
+
+    turn_id: int
+    reason: StopReason
+    played_ms: float
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    """A failure the client should know of; `message` is safe to show (no internals)."""
+
+    code: str
+    message: str
+    turn_id: int | None = None
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class TurnMetrics:
+    turn_id: int
+    values: dict[str, float | None]
+    interrupted: bool
+
+
+@dataclass(frozen=True)
+class AudioOut:
+    turn_id: int
+    sequence: int
+    pcm: bytes
+
+
+Event = (
+    StateChanged | Transcript | LlmStatus | LlmText | SpeechStart | SpeechEnd | SpeechStop | ErrorEvent | TurnMetrics
+) | AudioOut
+
+
+class EventSink(Protocol):
+    """Where a Conversation's events go: a protocol router, or a test's recorder."""
+
+    def emit(self, event: Event) -> None:
+        """Queue an event for the client; never blocks."""
+
+    def clear_audio(self, turn_id: int) -> int:
+        """Drop the turn's audio not yet sent; returns how many frames were dropped."""

@@ -1,0 +1,157 @@
+"""The microphone side of a conversation: audio in, user turns out.
+
+PCM at the session's input rate -> resampler (16 kHz) -> speech gate (webrtcvad confirmed
+by Silero) -> TurnDetector -> one Utterance (ASR stream) per stretch of speech. The
+Listener decides nothing about replies: it tells its SpeechHandler (the Conversation) when
+speech starts, grows and ends, and hands over each final transcript as a user turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from engine import events as ev
+from engine.options import ConversationState, ListenOptions
+from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnDetector, TurnEvent
+from engine.turns.speech_gate import SpeechGate
+from engine.utterance import Utterance
+from services.base import ASR
+from services.errors import ProviderError
+from utils.aio import cancel_and_wait
+from utils.audio import StreamResampler, bytes_for_ms
+
+log = logging.getLogger(__name__)
+
+
+class SpeechHandler(Protocol):
+    def speech_started(self, utterance: Utterance) -> None: ...
+
+    def speech_heard(self, utterance: Utterance) -> None:
+        """More of the utterance arrived (its voiced_ms is up to date)."""
+
+    def speech_ended(self, utterance: Utterance) -> bool:
+        """The utterance ended; False drops it unrecognized (a backchannel)."""
+
+    async def user_turn(self, utterance: Utterance, text: str) -> None:
+        """The utterance's final transcript, to be answered."""
+
+
+class Listener:
+    def __init__(
+        self,
+        state: ConversationState,
+        asr: ASR,
+        options: ListenOptions,
+        sink: ev.EventSink,
+        handler: SpeechHandler,
+        is_speech: Callable[[bytes], bool] | None = None,
+    ) -> None:
+        self.listening = True
+        self._state = state
+        self._asr = asr
+        self._options = options
+        self._sink = sink
+        self._handler = handler
+        self._resampler = self._input_resampler()
+        self._gate = None if is_speech else SpeechGate(options.turn.aggressiveness, options.vad_confirm,
+                                                       options.vad_confirm_threshold)  # fmt: skip
+        self._detector = TurnDetector(options.turn, is_speech or self._gate)
+        self._max_bytes = bytes_for_ms(options.turn.max_utterance_ms + options.turn.preroll_ms + 1000, VAD_RATE)
+        self._utterance: Utterance | None = None
+        self._finalizers: set[asyncio.Task[None]] = set()
+        self._last_voiced_at = 0.0
+
+    @property
+    def talking(self) -> Utterance | None:
+        """The utterance in progress, if the user is speaking."""
+        return self._utterance
+
+    def push(self, pcm: bytes, received_at: float) -> None:
+        """Microphone PCM16 at the session's input rate."""
+        if not self.listening:
+            return
+        events = self._detector.push(self._resampler.process(pcm))
+        if self._detector.last_push_voiced:
+            self._last_voiced_at = received_at
+        for event in events:
+            self._on_turn_event(event)
+
+    def input_rate_changed(self) -> None:
+        self._resampler = self._input_resampler()
+
+    def resume(self) -> None:
+        """Listen again after `pause` (audio received meanwhile was ignored)."""
+        if not self.listening:
+            self.listening = True
+            self._resampler = self._input_resampler()
+
+    async def pause(self) -> None:
+        self.listening = False
+        await self.drop_speech()
+
+    async def drop_speech(self) -> None:
+        """Forget speech in progress and turns not yet answered."""
+        self._detector.reset()
+        if self._gate is not None:
+            self._gate.reset()
+        utterance, self._utterance = self._utterance, None
+        await cancel_and_wait(self._finalizers, self._options.cancel_timeout_s)
+        if utterance is not None:
+            await utterance.aclose()
+
+    async def aclose(self) -> None:
+        await self.pause()
+        if self._gate is not None:
+            self._gate.close()
+
+    def _on_turn_event(self, event: TurnEvent) -> None:
+        if isinstance(event, SpeechStarted):
+            turn_id, language = self._state.next_turn_id(), self._state.settings.language
+            self._utterance = Utterance(turn_id, self._asr, language, self._sink, self._max_bytes)
+            self._handler.speech_started(self._utterance)
+        utterance = self._utterance
+        if utterance is None:
+            return
+        utterance.push(event.audio)
+        utterance.voiced_ms = event.voiced_ms
+        self._handler.speech_heard(utterance)
+        if not isinstance(event, SpeechEnded):
+            return
+        self._utterance = None
+        if not self._handler.speech_ended(utterance):
+            self._spawn(utterance.aclose())
+            return
+        utterance.speech_end_at = self._last_voiced_at
+        utterance.finish()
+        self._spawn(self._finalize(utterance))
+
+    async def _finalize(self, utterance: Utterance) -> None:
+        try:
+            text = await utterance.final_text(self._options.asr_final_timeout_s)
+        except ProviderError as error:
+            self._sink.emit(ev.ErrorEvent(error.code, str(error), utterance.turn_id))
+            text = ""
+        finally:
+            await utterance.aclose()
+        if text and self.listening:
+            self._sink.emit(ev.Transcript(utterance.turn_id, text, final=True))
+            await self._handler.user_turn(utterance, text)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run an utterance's last steps as a task this listener owns (cancelled on close)."""
+        task = asyncio.create_task(coro)
+        self._finalizers.add(task)
+        task.add_done_callback(self._finalizer_done)
+
+    def _finalizer_done(self, task: asyncio.Task[None]) -> None:
+        self._finalizers.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("turn finalizer failed", exc_info=error)
+            self._sink.emit(ev.ErrorEvent("internal_error", "internal error; the conversation continues"))
+
+    def _input_resampler(self) -> StreamResampler:
+        """Microphone audio at the session's declared rate -> the VAD's 16 kHz."""
+        return StreamResampler(self._state.settings.input_sample_rate, VAD_RATE)

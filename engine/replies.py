@@ -1,0 +1,49 @@
+"""The replies of one conversation: the current one, the last one (late playback acks still
+revise what was heard of it), and those that ended but whose tasks are not yet joined."""
+
+from __future__ import annotations
+
+from engine import events as ev
+from engine.reply import Reply
+
+
+class Replies:
+    def __init__(self, join_timeout_s: float) -> None:
+        self.current: Reply | None = None
+        self.last: Reply | None = None
+        self._retired: set[Reply] = set()
+        self._join_timeout_s = join_timeout_s
+
+    def start(self, reply: Reply) -> None:
+        self.current = reply
+        reply.start()
+
+    def stop(self, reason: ev.StopReason) -> int | None:
+        """Cut the current reply; its turn id, or None when nothing was replying."""
+        reply = self.current
+        if reply is None:
+            return None
+        reply.stop(reason)
+        return reply.turn_id
+
+    def ended(self, reply: Reply) -> bool:
+        """A reply has ended (completed, cut or failed); True if it was the current one."""
+        self._retired.add(reply)
+        if reply is not self.current:
+            return False
+        self.current, self.last = None, reply
+        return True
+
+    def playback(self, turn_id: int, played_ms: float) -> None:
+        for reply in (self.current, self.last):
+            if reply is not None and reply.turn_id == turn_id:
+                reply.on_playback(played_ms)
+                return
+
+    def forget_last(self) -> None:
+        self.last = None
+
+    async def settle(self) -> None:
+        """Join, bounded, the tasks of replies that have ended."""
+        while self._retired:
+            await self._retired.pop().wait_closed(self._join_timeout_s)

@@ -1,0 +1,228 @@
+"""The reply handle: one assistant turn, owning its LLM, TTS and playout tasks.
+
+LLM events -> SentenceSegmenter -> bounded sentence queue -> TTS -> bounded audio queue
+-> Pacer. `stop()` cancels all three tasks as one unit, drops the turn's unsent audio,
+and records in history only what the user heard; `wait_closed()` then joins the tasks
+with a bound. Interruption is a method call on this handle, never a message racing
+through queues. A reply can be awaited for its outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Generator
+from typing import Any, Literal
+
+from engine import events as ev
+from engine.heard import SpokenSentence, Timeline
+from engine.history import AssistantMessage, AssistantStatus, History
+from engine.metrics import TurnTimer
+from engine.options import ReplyOptions, SessionSettings
+from engine.pacer import Pacer
+from engine.segmenter import SentenceSegmenter
+from services.base import ChatMessage, Finish, Providers, TextDelta, ToolCallDelta, TTSChunk, Usage
+from services.errors import ProviderError
+from services.streams import with_step_timeouts
+from utils.aio import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+SENTENCE_QUEUE_SIZE = 16
+AUDIO_QUEUE_SIZE = 64  # TTS chunks synthesized ahead of playout
+ReplyOutcome = Literal["completed", "interrupted", "failed"]
+
+
+class Reply:
+    def __init__(
+        self,
+        turn_id: int,
+        session: SessionSettings,
+        history: History,
+        providers: Providers,
+        options: ReplyOptions,
+        sink: ev.EventSink,
+        timer: TurnTimer,
+        on_state: Callable[[ev.State], None],
+        on_done: Callable[[Reply], None],
+        allow_interruptions: bool = True,
+    ) -> None:
+        self.id = f"reply_{secrets.token_hex(8)}"
+        self.turn_id = turn_id
+        self.allow_interruptions = allow_interruptions
+        self.stop_reason: ev.StopReason | None = None
+        self.usage: Usage | None = None
+        self.timeline = Timeline(word_timings=providers.tts.capabilities.word_timings)
+        self.pacer = Pacer(options.sample_rate, options.frame_ms, options.lead_ms, self._send_frame)
+        self._messages: list[ChatMessage] = history.llm_messages(session.system_prompt)
+        self._voice, self._language = session.voice, session.language
+        self._history = history
+        self._providers = providers
+        self._options = options
+        self._sink = sink
+        self._timer = timer
+        self._on_state = on_state
+        self._on_done = on_done
+        self._sentences: asyncio.Queue[str | None] = asyncio.Queue(SENTENCE_QUEUE_SIZE)
+        self._audio: asyncio.Queue[tuple[int, str, TTSChunk] | None] = asyncio.Queue(AUDIO_QUEUE_SIZE)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._sequence = 0
+        self._content = ""
+        self._llm_done = False
+        self._item_id: str | None = None
+        self._outcome: asyncio.Future[ReplyOutcome] = asyncio.get_running_loop().create_future()
+
+    @property
+    def done(self) -> bool:
+        return self._outcome.done()
+
+    def __await__(self) -> Generator[Any, None, ReplyOutcome]:
+        """`await reply`: its outcome once it has ended (awaiting never cancels it)."""
+        return asyncio.shield(self._outcome).__await__()
+
+    def start(self) -> None:
+        self._on_state("thinking")
+        name = f"reply-{self.turn_id}"
+        self._tasks = [
+            asyncio.create_task(self._run_llm(), name=f"{name}-llm"),
+            asyncio.create_task(self._run_tts(), name=f"{name}-tts"),
+            asyncio.create_task(self._run_playout(), name=f"{name}-playout"),
+        ]
+
+    def stop(self, reason: ev.StopReason) -> bool:
+        """Cut the reply now; returns False if it had already ended."""
+        if self.done:
+            return False
+        self.stop_reason = reason
+        for task in self._tasks:
+            task.cancel()
+        played = self.pacer.played_ms()
+        self._sink.clear_audio(self.turn_id)
+        self._record("failed" if reason == "error" else "interrupted", played)
+        if not self._llm_done:
+            self._sink.emit(ev.LlmStatus(self.turn_id, "failed" if reason == "error" else "cancelled"))
+        self._sink.emit(ev.SpeechStop(self.turn_id, reason, played))
+        self._finish("failed" if reason == "error" else "interrupted")
+        return True
+
+    async def wait_closed(self, timeout_s: float) -> bool:
+        """Join the tasks; False (and a log line) if one outlives the bound."""
+        return await cancel_and_wait(self._tasks, timeout_s)
+
+    def on_playback(self, played_ms: float) -> None:
+        """A client `playback` ack for this turn, during the reply or after it was cut."""
+        self.pacer.on_playback(played_ms)
+        if self.stop_reason is not None and self._item_id is not None:
+            played = self.pacer.played_ms()
+            self._history.revise(self._item_id, heard_text=self.timeline.heard_text(played), audio_ms=played)
+
+    def _record(self, status: AssistantStatus, played_ms: float) -> None:
+        """Append the reply to history: what was generated, and what of it was heard."""
+        if not self._content.strip():
+            return
+        heard = self.timeline.full_text() if status == "completed" else self.timeline.heard_text(played_ms)
+        item = AssistantMessage(self.turn_id, self._content.strip(), heard, status, played_ms)
+        self._item_id = self._history.append(item).id
+
+    def _finish(self, outcome: ReplyOutcome) -> None:
+        self._sink.emit(ev.TurnMetrics(self.turn_id, self._timer.report(), interrupted=outcome != "completed"))
+        self._outcome.set_result(outcome)
+        self._on_done(self)
+
+    def _complete(self) -> None:
+        if not self.done:
+            self._record("completed", self.pacer.sent_ms)
+            self._finish("completed")
+
+    def _fail(self, error: ProviderError) -> None:
+        log.warning("turn %d: %s", self.turn_id, error)
+        self._sink.emit(ev.ErrorEvent(error.code, str(error), self.turn_id, error.retry_after_s))
+        self.stop("error")
+
+    async def _run_llm(self) -> None:
+        opts = self._options
+        segmenter = SentenceSegmenter()
+        self._sink.emit(ev.LlmStatus(self.turn_id, "processing"))
+        try:
+            events = self._providers.llm.stream(self._messages)
+            async for event in with_step_timeouts(
+                events, stage="llm", first_s=opts.llm_first_token_timeout_s, idle_s=opts.llm_idle_timeout_s
+            ):
+                if isinstance(event, TextDelta) and event.text:
+                    await self._on_text(event.text, segmenter)
+                else:
+                    self._on_llm_event(event)
+            if rest := segmenter.flush():
+                await self._queue_sentence(rest)
+        except ProviderError as error:
+            self._fail(error)
+            return
+        self._llm_done = True
+        self._sink.emit(ev.LlmText(self.turn_id, "", self._content, complete=True))
+        self._sink.emit(ev.LlmStatus(self.turn_id, "complete"))
+        await self._sentences.put(None)
+
+    async def _on_text(self, delta: str, segmenter: SentenceSegmenter) -> None:
+        self._timer.mark("llm_first_token_ms")
+        self._content += delta
+        self._sink.emit(ev.LlmText(self.turn_id, delta, self._content, complete=False))
+        for sentence in segmenter.push(delta):
+            await self._queue_sentence(sentence)
+
+    def _on_llm_event(self, event: TextDelta | ToolCallDelta | Usage | Finish) -> None:
+        if isinstance(event, Usage):
+            self.usage = event
+        elif isinstance(event, ToolCallDelta) and event.name:
+            log.info("turn %d: the LLM called tool %r; tools are not enabled", self.turn_id, event.name)
+        elif isinstance(event, Finish) and event.reason != "stop":
+            log.info("turn %d: the LLM finished with %s", self.turn_id, event.reason)
+
+    async def _queue_sentence(self, sentence: str) -> None:
+        self._timer.mark("first_sentence_ms")
+        await self._sentences.put(sentence)
+
+    async def _run_tts(self) -> None:
+        opts, index = self._options, 0
+        try:
+            while (sentence := await self._sentences.get()) is not None:
+                chunks = self._providers.tts.synthesize(
+                    sentence, voice=self._voice, language=self._language, sample_rate=opts.sample_rate
+                )
+                async for chunk in with_step_timeouts(
+                    chunks, stage="tts", first_s=opts.tts_first_byte_timeout_s, idle_s=opts.tts_idle_timeout_s
+                ):
+                    self._timer.mark("tts_first_byte_ms")
+                    await self._audio.put((index, sentence, chunk))
+                index += 1
+        except ProviderError as error:
+            self._fail(error)
+            return
+        await self._audio.put(None)
+
+    async def _run_playout(self) -> None:
+        current: SpokenSentence | None = None
+        current_index = -1
+        while (item := await self._audio.get()) is not None:
+            index, text, chunk = item
+            if index != current_index:
+                if current is not None:
+                    current.end_ms = self.pacer.sent_ms
+                current, current_index = self.timeline.begin(text, self.pacer.sent_ms), index
+                rate = self._options.sample_rate
+                self._sink.emit(ev.SpeechStart(self.turn_id, rate, text, index, self.pacer.sent_ms))
+            assert current is not None
+            current.words.extend(chunk.words)
+            await self.pacer.send(chunk.pcm)
+        if current is not None:
+            current.end_ms = self.pacer.sent_ms
+            self._sink.emit(ev.SpeechEnd(self.turn_id, self.pacer.sent_ms))
+        await self.pacer.wait_for_playout()
+        self._complete()
+
+    def _send_frame(self, frame: bytes) -> None:
+        if self._sequence == 0:
+            self._timer.mark("first_audio_sent_ms")
+            self._on_state("speaking")
+        self._sink.emit(ev.AudioOut(self.turn_id, self._sequence, frame))
+        self._sequence += 1

@@ -1,0 +1,76 @@
+"""One stretch of user speech: owns its ASR stream and the task reading its results."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from engine import events as ev
+from engine.turns.detector import VAD_RATE
+from services.base import ASR
+from services.errors import ProviderError, ProviderTimeout
+from utils.aio import bounded, cancel_and_wait
+from utils.audio import StreamResampler
+
+log = logging.getLogger(__name__)
+CLOSE_BOUND_S = 1.0
+
+
+class Utterance:
+    def __init__(self, turn_id: int, asr: ASR, language: str, sink: ev.EventSink, max_bytes: int) -> None:
+        self.turn_id = turn_id
+        self.voiced_ms = 0
+        self.started_during_reply = False
+        self.speech_end_at: float | None = None
+        self.finished = False
+        self._sink = sink
+        self._stream = asr.open_stream(language)
+        rate = asr.capabilities.sample_rate
+        self._resampler = StreamResampler(VAD_RATE, rate) if rate != VAD_RATE else None
+        self._room = max_bytes * rate // VAD_RATE  # the longest turn, plus its pre-roll
+        self._final: str | None = None
+        self._reader = asyncio.create_task(self._read(), name=f"utterance-{turn_id}-asr")
+
+    def push(self, pcm16k: bytes) -> None:
+        """Audio at the VAD's 16 kHz, passed on at the rate the engine declares."""
+        if self.finished:
+            return
+        pcm = self._resampler.process(pcm16k) if self._resampler else pcm16k
+        if len(pcm) <= self._room:
+            self._room -= len(pcm)
+            self._stream.push(pcm)
+
+    def finish(self) -> None:
+        if not self.finished:
+            self.finished = True
+            if self._resampler is not None and (tail := self._resampler.flush()):
+                self._stream.push(tail[: self._room])
+            self._stream.finish()
+
+    async def final_text(self, timeout_s: float) -> str:
+        """The final transcript, once the stream has been finished; ProviderError on failure."""
+        done, _ = await asyncio.wait([self._reader], timeout=timeout_s)
+        if not done:
+            raise ProviderTimeout("asr", f"no final transcript within {timeout_s:g} s")
+        if self._reader.cancelled():
+            raise ProviderError("asr", "recognition was cancelled")
+        error = self._reader.exception()
+        if isinstance(error, ProviderError):
+            raise error
+        if error is not None:
+            log.error("turn %d: speech recognition failed", self.turn_id, exc_info=error)
+            raise ProviderError("asr", "speech recognition failed")
+        return self._final or ""
+
+    async def aclose(self) -> None:
+        """Stop recognition and release the stream, each step bounded in time."""
+        await cancel_and_wait([self._reader], CLOSE_BOUND_S)
+        await bounded(self._stream.aclose(), CLOSE_BOUND_S, f"turn {self.turn_id}: ASR stream close")
+
+    async def _read(self) -> None:
+        async for result in self._stream.results():
+            if result.is_final:
+                self._final = result.text.strip()
+                return
+            if result.text:
+                self._sink.emit(ev.Transcript(self.turn_id, result.text, final=False))

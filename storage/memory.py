@@ -1,0 +1,50 @@
+"""A SessionStore in this process's memory: for tests, and for servers that need no restart.
+
+It keeps copies, never the live objects, so it behaves as a persistent store would: what it
+returns is what the operations it followed built.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from engine.history import HistoryChange, item_to_dict
+from storage.base import SessionRecord
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._records: dict[str, SessionRecord] = {}
+
+    async def load(self, session_id: str) -> SessionRecord | None:
+        record = self._records.get(session_id)
+        return copy.deepcopy(record) if record is not None else None
+
+    async def save(self, record: SessionRecord) -> None:
+        self._records[record.id] = copy.deepcopy(record)
+
+    async def apply(self, session_id: str, change: HistoryChange, last_turn_id: int, updated_at: float) -> None:
+        record = self._records.get(session_id)
+        if record is None:
+            return
+        record.last_turn_id, record.updated_at = last_turn_id, updated_at
+        if change.op == "clear":
+            record.items.clear()
+        elif change.op == "delete":
+            record.items = [item for item in record.items if item["id"] != change.item_id]
+        elif change.item is not None:
+            stored = item_to_dict(change.item)
+            index = next((i for i, item in enumerate(record.items) if item["id"] == change.item_id), None)
+            if index is None:
+                record.items.append(stored)
+            else:
+                record.items[index] = stored
+
+    async def delete(self, session_id: str) -> None:
+        self._records.pop(session_id, None)
+
+    async def ids(self) -> list[str]:
+        return list(self._records)
+
+    async def close(self) -> None:
+        self._records.clear()

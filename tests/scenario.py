@@ -1,0 +1,144 @@
+"""A declarative scenario for the engine: a scripted timeline in, a timed event log out.
+
+    log = await (
+        Scenario(mock_llm_sentences=6)
+        .user_says(0.2, 1.0, "tell me a story")
+        .user_says(2.5, 3.1, "wait, stop")
+        .run(until=6)
+    )
+    at, stop = log.first(ev.SpeechStop)
+
+Runs in virtual time (looptime): microphone audio is pushed in 20 ms frames at real-time
+pace, voiced inside each `user_says` span and silent elsewhere (a scripted classifier stands
+in for webrtcvad, so every boundary lands on a known frame). The mock ASR takes each
+utterance's text from the span it began in; the LLM and TTS are the mock providers, their
+behaviour set by the same settings as in `.env` (`mock_llm_first_token_ms=...`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Self, TypeVar
+
+from engine import events as ev
+from engine.conversation import Conversation
+from engine.history import History
+from engine.options import SessionSettings
+from services.base import ASRCapabilities, Providers
+from services.mock.asr import MockASR
+from services.mock.settings import MockASRSettings
+from session import Session
+from tests.conftest import make_config
+from tests.recording import RecordingSink
+
+FRAME_S = 0.02
+VOICED = b"\x01\x00" * 320  # 20 ms at 16 kHz; the scripted classifier hears its first byte
+SILENT = bytes(640)
+E = TypeVar("E")
+
+
+@dataclass(frozen=True)
+class Speech:
+    start_s: float
+    end_s: float
+    text: str
+
+
+class ScenarioASR(MockASR):
+    """The mock ASR, each stream's text taken from the speech it began in."""
+
+    def __init__(
+        self, settings: MockASRSettings, speech: list[Speech], origin: Callable[[], float], sample_rate: int
+    ) -> None:
+        super().__init__(settings)
+        self.capabilities = ASRCapabilities(sample_rate=sample_rate)
+        self._speech = speech
+        self._origin = origin
+
+    def text_for(self, index: int, audio_ms: float, opened_at: float) -> str:
+        """The words of the speech the stream began in; with none scripted, the mock's own text."""
+        at = opened_at - self._origin()
+        text = next((s.text for s in self._speech if s.start_s <= at <= s.end_s + FRAME_S), "")
+        return text or super().text_for(index, audio_ms, opened_at)
+
+
+@dataclass
+class EventLog:
+    """Events with their times in seconds from the start of the scenario."""
+
+    session: Session
+    events: list[tuple[float, ev.Event]] = field(default_factory=list)
+
+    def all(self, kind: type[E], **match: Any) -> list[tuple[float, E]]:
+        return [
+            (at, event) for at, event in self.events
+            if isinstance(event, kind) and all(getattr(event, k) == v for k, v in match.items())
+        ]  # fmt: skip
+
+    def first(self, kind: type[E], **match: Any) -> tuple[float, E]:
+        found = self.all(kind, **match)
+        assert found, f"no {kind.__name__} {match} in {self.names()}"
+        return found[0]
+
+    def of(self, kind: type[E], **match: Any) -> list[E]:
+        return [event for _, event in self.all(kind, **match)]
+
+    def names(self) -> list[str]:
+        return [type(e).__name__ for _, e in self.events if not isinstance(e, ev.AudioOut)]
+
+    def states(self) -> list[str]:
+        return [e.state for e in self.of(ev.StateChanged)]
+
+
+class Scenario:
+    def __init__(self, *, asr_sample_rate: int = 16000, **settings: Any) -> None:
+        self.config = make_config(**settings)
+        self._asr_rate = asr_sample_rate
+        self._speech: list[Speech] = []
+        self._actions: list[tuple[float, Callable[[Conversation], Awaitable[object] | object]]] = []
+        self._origin = 0.0
+
+    def user_says(self, start_s: float, end_s: float, text: str) -> Self:
+        self._speech.append(Speech(start_s, end_s, text))
+        return self
+
+    def user_types(self, at_s: float, text: str) -> Self:
+        return self.at(at_s, lambda conversation: conversation.text_input(text))
+
+    def at(self, at_s: float, action: Callable[[Conversation], Awaitable[object] | object]) -> Self:
+        """Run `action(conversation)` at `at_s` (a command, a playback ack...)."""
+        self._actions.append((at_s, action))
+        return self
+
+    def build(self, sink: ev.EventSink) -> tuple[Session, Conversation]:
+        session = Session("s1", SessionSettings(16000, "en-US", "Be brief.", ""), History(40))
+        factory = self.config.factory()
+        defaults = factory.for_session()
+        asr = ScenarioASR(self.config.provider(MockASRSettings), self._speech, lambda: self._origin, self._asr_rate)
+        providers = Providers(asr=asr, llm=defaults.llm, tts=defaults.tts)
+        options = self.config.server.engine_options()
+        return session, Conversation(session, providers, options, sink, is_speech=lambda f: f[:1] == b"\x01")
+
+    async def run(self, until: float) -> EventLog:
+        """Play the timeline for `until` seconds; the conversation is closed at the end."""
+        loop = asyncio.get_running_loop()
+        self._origin = loop.time()
+        recorder = RecordingSink()
+        session, conversation = self.build(recorder)
+        conversation.begin()
+        actions = sorted(self._actions, key=lambda action: action[0])
+        for frame in range(round(until / FRAME_S)):
+            at = frame * FRAME_S
+            while actions and actions[0][0] <= at + 1e-9:
+                result = actions.pop(0)[1](conversation)
+                if asyncio.iscoroutine(result):
+                    await result
+            voiced = any(s.start_s <= at < s.end_s for s in self._speech)
+            await conversation.push_audio(VOICED if voiced else SILENT, loop.time())
+            await asyncio.sleep(max(0.0, self._origin + at + FRAME_S - loop.time()))
+        await conversation.aclose()
+        log = EventLog(session)
+        log.events = [(t - self._origin, event) for t, event in recorder.events]
+        return log

@@ -1,0 +1,265 @@
+"""Parley's protocol messages, both directions, as typed models: the single source of truth.
+
+PROTOCOL.md's message, field and error-code tables, docs/protocol.schema.json and the
+page's static/js/protocol-constants.js are generated from this module by
+scripts/gen_docs.py, and a test fails when they drift. A model's docstring says when the
+message is sent (or what it does); each field's description says what it holds.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter
+
+from engine.events import LlmStatusValue, State, StopReason, TranscriptSource
+from services.errors import PROVIDER_ERROR_CODES
+
+PROTOCOL_VERSION = "1.0"
+
+ERROR_CODES: dict[str, str] = {
+    "bad_json": "a text message is not a JSON object",
+    "unknown_type": "the message type is not one this protocol defines",
+    "bad_field": "a field is missing, of the wrong type or out of range",
+    "frame_too_short": "a binary frame is shorter than its 8-byte header",
+    "odd_length": "a binary frame's PCM16 payload has an odd number of bytes",
+    "frame_too_long": "a binary frame holds more than 100 ms of audio",
+    "frame_too_short_audio": "a binary frame holds less than 10 ms of audio",
+    "unsupported_sample_rate": "`configure` asked for a rate other than 16000, 24000 or 48000",
+    "not_listening": "text arrived while stopped; send `start` first",
+    **PROVIDER_ERROR_CODES,
+    "server_busy": "the server holds MAX_SESSIONS sessions; the socket closes with 1013",
+    "internal_error": "the server failed unexpectedly; the session continues (details are in the server log)",
+}
+
+
+# ----- client to server ------------------------------------------------------------
+
+
+class ClientMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Start(ClientMessage):
+    """Listen to the microphone again after `stop`. Answered with `status{state: listening}`."""
+
+    type: Literal["start"]
+
+
+class Stop(ClientMessage):
+    """Cancel any reply, forget speech in progress, ignore audio until `start`. Answered with
+    `tts_stop` (if a reply was cut), `stop_acknowledged` and `status{stopped}`."""
+
+    type: Literal["stop"]
+
+
+class Reset(ClientMessage):
+    """Cancel any reply and speech in progress, clear the history, listen. Answered with
+    `reset_acknowledged` and `status{listening}`."""
+
+    type: Literal["reset"]
+
+
+class Interrupt(ClientMessage):
+    """Cut the current reply as a barge-in would. Answered with `tts_stop{reason: interrupt}`
+    (if a reply was cut) and `interrupt_acknowledged`."""
+
+    type: Literal["interrupt"]
+
+
+class TextInput(ClientMessage):
+    """A typed user turn: cuts any reply (`tts_stop{reason: text_input}`), echoed as
+    `final_transcript{source: text}`. Refused with `not_listening` while stopped."""
+
+    type: Literal["text_input"]
+    text: StrictStr = Field(min_length=1, description="the user's words, 1 to MAX_TEXT_CHARS characters")
+
+
+class Configure(ClientMessage):
+    """Change this session's settings, at any time. Answered with `configured` and the effective values."""
+
+    type: Literal["configure"]
+    input_sample_rate: StrictInt | None = Field(None, description="microphone rate: 16000, 24000 or 48000")
+    language: StrictStr | None = Field(None, min_length=1, max_length=35, description="e.g. en-US")
+    system_prompt: StrictStr | None = Field(None, description="at most MAX_TEXT_CHARS characters")
+    voice: StrictStr | None = Field(None, max_length=200, description="a voice of the TTS provider")
+
+
+class Playback(ClientMessage):
+    """What the client's player has played of a turn's audio: send it while playing (every
+    100-250 ms) and right after flushing on `tts_stop`. The server paces audio against it and
+    keeps in history only the words played."""
+
+    type: Literal["playback"]
+    turn_id: StrictInt = Field(ge=0, lt=1 << 32, description="the turn whose audio was played")
+    played_ms: float = Field(ge=0, description="ms of that turn's audio played so far")
+
+
+CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = (Start, Stop, Reset, Interrupt, TextInput, Configure, Playback)
+AnyClientMessage = Start | Stop | Reset | Interrupt | TextInput | Configure | Playback
+CLIENT_ADAPTER: TypeAdapter[AnyClientMessage] = TypeAdapter(Annotated[AnyClientMessage, Field(discriminator="type")])
+
+
+# ----- server to client ------------------------------------------------------------
+
+
+class ServerMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    omit_none: ClassVar[bool] = False  # leave out optional fields that do not apply
+
+    session_id: str = Field(description="the session this connection serves")
+
+
+class SessionMessage(ServerMessage):
+    """First message of every connection."""
+
+    type: Literal["session"] = "session"
+    protocol_version: str = Field(description=f"`{PROTOCOL_VERSION}`")
+    resumed: bool = Field(description="true when the session_id asked for was resumed")
+    history_messages: int = Field(description="items in the session's history")
+    input_sample_rate: int = Field(description="the microphone rate the server expects")
+    output_sample_rate: int = Field(description="the rate of the audio it sends")
+
+
+class Status(ServerMessage):
+    """On every change of state."""
+
+    type: Literal["status"] = "status"
+    state: State = Field(description="listening, thinking, speaking or stopped")
+
+
+class PartialTranscript(ServerMessage):
+    """While the user speaks. A turn whose speech was too short to cut the bot off (see
+    BARGE_IN_MIN_MS) may end with no final transcript."""
+
+    type: Literal["partial_transcript"] = "partial_transcript"
+    turn_id: int
+    content: str = Field(description="the words so far")
+    source: TranscriptSource = Field(description="speech")
+
+
+class FinalTranscript(ServerMessage):
+    """When the user's turn ends."""
+
+    type: Literal["final_transcript"] = "final_transcript"
+    turn_id: int
+    content: str = Field(description="the user's words")
+    source: TranscriptSource = Field(description="speech or text")
+
+
+class LlmStatusMessage(ServerMessage):
+    """Reply generation started, finished, was cut, or failed (an `error` says why)."""
+
+    type: Literal["llm_status"] = "llm_status"
+    turn_id: int
+    status: LlmStatusValue = Field(description="processing, complete, cancelled or failed")
+
+
+class LlmResponse(ServerMessage):
+    """Each streamed piece of the reply text; the last has `is_complete: true` and an empty delta."""
+
+    type: Literal["llm_response"] = "llm_response"
+    turn_id: int
+    delta: str = Field(description="the new text")
+    content: str = Field(description="all the text so far")
+    is_complete: bool
+
+
+class TtsStart(ServerMessage):
+    """Before the audio of each sentence."""
+
+    type: Literal["tts_start"] = "tts_start"
+    turn_id: int
+    sample_rate: int
+    format: Literal["pcm16"] = Field("pcm16", description="pcm16")
+    text: str = Field(description="the sentence")
+    sentence_index: int = Field(description="0, 1, ... within the turn")
+    offset_ms: float = Field(description="where the sentence starts in the turn's audio")
+
+
+class TtsEnd(ServerMessage):
+    """After the last audio frame of the turn."""
+
+    type: Literal["tts_end"] = "tts_end"
+    turn_id: int
+    audio_ms: float = Field(description="the turn's audio in all")
+
+
+class TtsStop(ServerMessage):
+    """The turn's audio was cut: flush the player now and drop any later frame of this turn."""
+
+    type: Literal["tts_stop"] = "tts_stop"
+    turn_id: int
+    reason: StopReason = Field(description="barge_in, interrupt, stop, reset, text_input, error or disconnect")
+    played_ms: float = Field(description="the server's estimate of what was played")
+
+
+class InterruptAcknowledged(ServerMessage):
+    """Answer to `interrupt`."""
+
+    type: Literal["interrupt_acknowledged"] = "interrupt_acknowledged"
+    turn_id: int | None = Field(description="the reply cut; null when nothing was replying")
+
+
+class StopAcknowledged(ServerMessage):
+    """Answer to `stop`."""
+
+    type: Literal["stop_acknowledged"] = "stop_acknowledged"
+    turn_id: int | None = Field(description="the reply cut, or null")
+    queues_cleared: bool = Field(description="always true: nothing of the cut reply is left to send")
+
+
+class ResetAcknowledged(ServerMessage):
+    """Answer to `reset`."""
+
+    type: Literal["reset_acknowledged"] = "reset_acknowledged"
+    turn_id: int | None = Field(description="the reply cut, or null")
+
+
+class Configured(ServerMessage):
+    """Answer to `configure`: the session's settings as they now are."""
+
+    type: Literal["configured"] = "configured"
+    input_sample_rate: int
+    output_sample_rate: int
+    language: str
+    system_prompt: str
+    voice: str
+
+
+class Error(ServerMessage):
+    """Bad input or a failed provider; the session continues."""
+
+    omit_none: ClassVar[bool] = True
+    type: Literal["error"] = "error"
+    code: str = Field(description="one of the error codes below")
+    message: str = Field(description="what went wrong, for people")
+    turn_id: int | None = Field(None, description="the turn it ended, where it applies")
+    retry_after_s: float | None = Field(None, description="when to try again, where known")
+
+
+class Metrics(ServerMessage):
+    """When a reply ends. Each figure is ms from the real end of the user's speech (the arrival of
+    the last voiced audio; for typed turns, the arrival of the text), or null if the stage was
+    not reached."""
+
+    type: Literal["metrics"] = "metrics"
+    turn_id: int
+    interrupted: bool
+    final_transcript_ms: float | None
+    llm_first_token_ms: float | None
+    first_sentence_ms: float | None
+    tts_first_byte_ms: float | None
+    first_audio_sent_ms: float | None
+
+
+SERVER_MESSAGES: tuple[type[ServerMessage], ...] = (
+    SessionMessage, Status, PartialTranscript, FinalTranscript, LlmStatusMessage, LlmResponse, TtsStart, TtsEnd,
+    TtsStop, InterruptAcknowledged, StopAcknowledged, ResetAcknowledged, Configured, Error, Metrics,
+)  # fmt: skip
+
+
+def message_type(model: type[BaseModel]) -> str:
+    """The `type` value of a message model."""
+    annotation = model.model_fields["type"].annotation
+    return str(annotation.__args__[0])  # type: ignore[union-attr]
