@@ -107,7 +107,7 @@ async def test_the_uplink_carries_every_sample_at_real_time_pace(
     await asyncio.sleep(0.3)
     stats = await page.stats()
     assert session.live.audio_bytes_in == int(stats["samplesSent"]) * 2  # type: ignore[call-overload]
-    assert page.page.context  # the page survives a stop
+    await page.page.wait_for_selector("#state[data-state=stopped]")
 
 
 async def test_a_dropped_connection_reconnects_and_resumes_the_session(
