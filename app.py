@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
+import logging.config
+import os
+import sys
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, WebSocket
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from config import EnvSettings, Settings, get_settings
+from config import ConfigError, EnvSettings, Settings, get_settings, unknown_variables
 from engine.options import EngineOptions, SessionSettings
 from engine.turns import speech_gate
 from services.readiness import Readiness
 from services.registry import ProviderFactory
+from services.secrets import REDACTOR, RedactingFilter
 from session import SessionManager
 from storage.memory import MemoryStore
 from utils.aio import cancel_and_wait
@@ -44,6 +50,11 @@ class Server:
 
 
 def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], env_file: str | None) -> Server:
+    """Everything, checked: a chosen provider that cannot work is a ConfigError now, not at the first turn."""
+    providers = ProviderFactory(settings, provider_settings, env_file)
+    if problems := providers.problems():
+        raise ConfigError(problems)
+    REDACTOR.add_settings(providers.chosen_settings())
     defaults = SessionSettings(settings.input_sample_rate, settings.language, settings.system_prompt, settings.voice)
     sessions = SessionManager(
         defaults, MemoryStore(), settings.history_max_messages, settings.max_sessions, settings.session_idle_timeout_s
@@ -52,7 +63,7 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
         settings.outbound_queue_size, settings.max_messages_per_s, settings.max_errors_per_min, settings.send_timeout_s
     )
     return Server(
-        settings, ProviderFactory(settings, provider_settings, env_file), sessions, Readiness(),
+        settings, providers, sessions, Readiness(),
         settings.engine_options(), limits, parley_protocol(settings.output_sample_rate, settings.max_text_chars),
     )  # fmt: skip
 
@@ -73,6 +84,7 @@ async def running(server: Server) -> AsyncIterator[None]:
     finally:
         await cancel_and_wait(tasks, 1.0)  # a model still loading finishes in its thread, unawaited
         await server.sessions.aclose()
+        await server.providers.aclose()
 
 
 def create_app(
@@ -118,13 +130,40 @@ def add_routes(app: FastAPI, server: Server) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, with every record passed through the secret redactor."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {"redact": {"()": RedactingFilter}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact"]
+    config["root"] = {"handlers": ["default"], "level": level.upper()}
+    config["formatters"]["default"]["fmt"] = "%(asctime)s %(levelprefix)s %(name)s: %(message)s"
+    return config
+
+
+def startup_app() -> FastAPI:
+    """The app from `.env` and the environment, or one line per problem and exit status 2."""
+    logging.config.dictConfig(log_config("info"))
+    for warning in unknown_variables(".env", os.environ):  # first: a misspelling may be why what follows fails
+        logging.getLogger("parley").warning("%s", warning)
+    try:
+        settings = get_settings()
+        logging.config.dictConfig(log_config(settings.log_level))
+        return create_app(settings)
+    except ConfigError as error:
+        for problem in error.problems:
+            print(f"parley: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def main() -> None:
+    application = startup_app()
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(
-        create_app(settings),
+        application,
         host=settings.host,
         port=settings.port,
+        log_config=log_config(settings.log_level),
         log_level=settings.log_level.lower(),
         ws_max_size=settings.ws_max_message_bytes,
         ws_ping_interval=settings.ws_ping_interval_s,
@@ -135,7 +174,7 @@ def main() -> None:
 def __getattr__(name: str) -> FastAPI:
     """`uvicorn app:app` builds the app on first access, so importing app.py stays cheap."""
     if name == "app":
-        application = create_app()
+        application = startup_app()
         globals()["app"] = application
         return application
     raise AttributeError(name)

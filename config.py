@@ -7,16 +7,33 @@ are generated from these classes (`settings_classes()`), and a test keeps them i
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import Field, field_validator, model_validator
+from dotenv import dotenv_values
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from engine.options import EngineOptions
 
 SUPPORTED_INPUT_RATES = (16000, 24000, 48000)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """A setting that stops the server: the variable to set, and what is wrong with it."""
+
+    variable: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.variable}{'' if self.message.startswith('=') else ' '}{self.message}"
 
 
 class EnvSettings(BaseSettings):
@@ -40,10 +57,12 @@ class Settings(EnvSettings):
 
     # Providers
     asr_provider: str = Field(
-        "local", description="Speech-to-text: local (Whisper), pocketsphinx or mock (services/registry.py)."
+        "local", description="Speech-to-text: local (Whisper), pocketsphinx, openai, azure or mock."
     )
-    llm_provider: str = Field("local", description="LLM: local (llama.cpp) or mock.")
-    tts_provider: str = Field("local", description="Text-to-speech: local (hibari), espeak or mock.")
+    llm_provider: str = Field("local", description="LLM: local (llama.cpp), openai, azure_openai or mock.")
+    tts_provider: str = Field(
+        "local", description="Text-to-speech: local (hibari), espeak, openai, azure, minimax or mock."
+    )
 
     # Conversation defaults (a client may change them per session with `configure`)
     system_prompt: str = Field(
@@ -158,10 +177,58 @@ class Settings(EnvSettings):
         return EngineOptions(listen, reply, self.barge_in_min_ms)
 
 
+class ConfigError(Exception):
+    """Settings that stop the server; each problem is one line naming the variable to fix."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+S = TypeVar("S", bound=EnvSettings)
+
+
+def load_settings(cls: type[S], env_file: str | None = ".env", **values: Any) -> S:
+    """`cls` read from the environment and `env_file`; a bad value is a ConfigError, not a traceback."""
+    try:
+        return cls(_env_file=env_file, **values)
+    except ValidationError as error:
+        raise ConfigError([_problem(cls, e) for e in error.errors()]) from None
+
+
+def _problem(cls: type[EnvSettings], error: ErrorDetails) -> ConfigProblem:
+    field = str(error["loc"][0]) if error["loc"] else ""
+    variable = cls.env_name(field) if field in cls.model_fields else cls.__name__
+    message = error["msg"].removeprefix("Value error, ")
+    return ConfigProblem(variable, f"={error.get('input')!r}: {message}")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
-    return Settings()
+    return load_settings(Settings)
+
+
+OURS_ONLY = ("LOCAL_", "MOCK_", "ESPEAK_", "ENGINE_", "MINIMAX_", "AZURE_SPEECH_", "AZURE_ASR_", "AZURE_TTS_",
+             "OPENAI_LLM_", "OPENAI_ASR_", "OPENAI_TTS_")  # fmt: skip
+
+
+def unknown_variables(env_file: str | None, environ: Mapping[str, str]) -> list[str]:
+    """Warnings for variables that look like Parley's but are not: every unknown key of `.env`,
+    and environment variables under a prefix only Parley uses or one letter away from a setting."""
+    known = {cls.env_name(name) for cls in settings_classes() for name in cls.model_fields}
+    in_file = {str(k).upper() for k in dotenv_values(env_file)} if env_file and Path(env_file).is_file() else set()
+    suspects = set(in_file)
+    for name in map(str.upper, environ):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+        if name.startswith(OURS_ONLY) or (close and close[0] != name):
+            suspects.add(name)
+    warnings = []
+    for name in sorted(suspects - known):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        where = f"in {env_file}" if name in in_file else "in the environment"
+        warnings.append(f"{name} {where} is not a Parley setting" + (f"; did you mean {close[0]}?" if close else ""))
+    return warnings
 
 
 def settings_classes() -> list[type[EnvSettings]]:

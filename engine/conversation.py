@@ -66,6 +66,7 @@ class Conversation:
         return self._listener.listening
 
     def begin(self) -> None:
+        self._listener.start()
         self._set_state("listening")
 
     async def push_audio(self, pcm: bytes, received_at: float) -> None:
@@ -171,6 +172,7 @@ class Conversation:
         self._replies.stop("disconnect")
         await self._listener.aclose()
         await self._replies.settle()
+        await self._providers.aclose()
 
     # ----- replies ---------------------------------------------------------------
 

@@ -53,10 +53,9 @@ class Timeline:
 
 
 def _heard_words(sentence: SpokenSentence, into_ms: float, timed: bool) -> str:
-    words = sentence.text.split()
     if timed:  # timings arrive with the audio, so they cover all that was played
-        count = sum(1 for w in sentence.words if w.end_ms <= into_ms + 0.5)
-        return " ".join(words[:count])
+        return _heard_by_timings(sentence, into_ms)
+    words = sentence.text.split()
     total = sentence.end_ms - sentence.start_ms if sentence.end_ms is not None else None
     chars = sum(len(w) + 1 for w in words)
     per_char = total / chars if total else MS_PER_CHAR_ESTIMATE
@@ -67,3 +66,21 @@ def _heard_words(sentence: SpokenSentence, into_ms: float, timed: bool) -> str:
             break
         heard.append(word)
     return " ".join(heard)
+
+
+def _heard_by_timings(sentence: SpokenSentence, into_ms: float) -> str:
+    """The text up to the end of the last timed word played.
+
+    Timed words are found in the text in order, so a TTS that splits or spells words its own
+    way ("3.5", punctuation, hyphens) still cuts the text at the right place.
+    """
+    text, lowered, cursor = sentence.text, sentence.text.lower(), 0
+    for timing in sorted(sentence.words, key=lambda w: w.start_ms):
+        if timing.end_ms > into_ms + 0.5:
+            break
+        found = lowered.find(timing.word.lower(), cursor)
+        if found >= 0:
+            cursor = found + len(timing.word)
+    while 0 < cursor < len(text) and not text[cursor].isspace():
+        cursor += 1  # finish the word the timing ended in (trailing punctuation)
+    return text[:cursor].strip()

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from engine import events as ev
 from engine.options import ConversationState, ListenOptions
 from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnDetector, TurnEvent
 from engine.turns.speech_gate import SpeechGate
 from engine.utterance import Utterance
-from services.base import ASR
+from services.base import ASR, SessionASR
 from services.errors import ProviderError
 from utils.aio import cancel_and_wait
 from utils.audio import StreamResampler, bytes_for_ms
@@ -63,6 +63,11 @@ class Listener:
         self._utterance: Utterance | None = None
         self._finalizers: set[asyncio.Task[None]] = set()
         self._last_voiced_at = 0.0
+
+    def start(self) -> None:
+        """Open the ASR's session recognizer now, for engines that keep one per session."""
+        if self._asr.capabilities.session_stream:
+            cast(SessionASR, self._asr).open_session(self._state.settings.language)
 
     @property
     def talking(self) -> Utterance | None:

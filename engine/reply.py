@@ -155,8 +155,8 @@ class Reply:
                     self._on_llm_event(event)
             if rest := segmenter.flush():
                 await self._queue_sentence(rest)
-        except ProviderError as error:
-            self._fail(error)
+        except Exception as error:
+            self._fail(_as_provider_error("llm", error))
             return
         self._llm_done = True
         self._sink.emit(ev.LlmText(self.turn_id, "", self._content, complete=True))
@@ -195,8 +195,8 @@ class Reply:
                     self._timer.mark("tts_first_byte_ms")
                     await self._audio.put((index, sentence, chunk))
                 index += 1
-        except ProviderError as error:
-            self._fail(error)
+        except Exception as error:
+            self._fail(_as_provider_error("tts", error))
             return
         await self._audio.put(None)
 
@@ -226,3 +226,11 @@ class Reply:
             self._on_state("speaking")
         self._sink.emit(ev.AudioOut(self.turn_id, self._sequence, frame))
         self._sequence += 1
+
+
+def _as_provider_error(stage: str, error: Exception) -> ProviderError:
+    """A provider's failure as the client will see it; an unexpected one is logged in full."""
+    if isinstance(error, ProviderError):
+        return error
+    log.error("%s failed unexpectedly", stage, exc_info=error)
+    return ProviderError(stage, "the provider failed unexpectedly")

@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, Required, TypedDict
 
+from utils.aio import bounded
+
 
 class ChatFunctionCall(TypedDict):
     name: str
@@ -39,6 +41,9 @@ class ChatMessage(TypedDict, total=False):
 @dataclass(frozen=True)
 class ASRCapabilities:
     sample_rate: int = 16000  # the rate of the audio the core passes to push()
+    # One recognizer for the whole session (a connection kept open): the core calls
+    # open_session() when the conversation begins and aclose() when it ends.
+    session_stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,16 @@ class ASR(Protocol):
     def open_stream(self, language: str) -> ASRStream: ...
 
 
+class SessionASR(ASR, Protocol):
+    """An ASR whose capabilities say session_stream."""
+
+    def open_session(self, language: str) -> None:
+        """Connect now, before the first turn (returns at once)."""
+
+    async def aclose(self) -> None:
+        """End the session's recognizer."""
+
+
 class LLM(Protocol):
     def stream(self, messages: list[ChatMessage]) -> AsyncIterator[LLMEvent]:
         """The reply to `messages`: deltas, maybe usage, then one Finish as the last event."""
@@ -136,3 +151,10 @@ class Providers:
     asr: ASR
     llm: LLM
     tts: TTS
+
+    async def aclose(self) -> None:
+        """Release what the session's providers hold (a session recognizer, a synthesizer)."""
+        for provider in (self.asr, self.llm, self.tts):
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await bounded(close(), 5.0, f"closing {type(provider).__name__}")

@@ -13,11 +13,15 @@ class ProviderError(Exception):
     code = "provider_failed"
     retryable = False  # worth trying again before any output was produced
 
-    def __init__(self, stage: str, message: str, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, stage: str, message: str, retry_after_s: float | None = None, retryable: bool | None = None
+    ) -> None:
         super().__init__(f"{stage}: {message}")
         self.stage = stage
         self.message = message
         self.retry_after_s = retry_after_s
+        if retryable is not None:
+            self.retryable = retryable
 
 
 class ProviderUnavailable(ProviderError):

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
-from config import EnvSettings, Settings
+from config import ConfigError, ConfigProblem, EnvSettings, Settings, load_settings
 from services.base import ASR, LLM, TTS, Providers
+from services.shared import SharedResources
 
 Kind = Literal["asr", "llm", "tts"]
 KINDS: tuple[Kind, ...] = ("asr", "llm", "tts")
@@ -30,27 +31,43 @@ class ProviderSpec:
 
 _LOCAL = "services.local.settings"
 _MOCK = "services.mock.settings"
+_OPENAI = "services.openai.settings"
+_AZURE = "services.azure.settings"
 _ENGINE = f"{_LOCAL}:LocalEngineSettings"
+_OPENAI_CONN = f"{_OPENAI}:OpenAISettings"
+_SPEECH = f"{_AZURE}:AzureSpeechSettings"
 PROVIDERS: dict[Kind, dict[str, ProviderSpec]] = {
     "asr": {
         "local": ProviderSpec("services.local.asr:WhisperASR", (f"{_LOCAL}:LocalASRSettings", _ENGINE)),
         "pocketsphinx": ProviderSpec("services.local.pocketsphinx:PocketsphinxASR", (_ENGINE,)),
+        "openai": ProviderSpec("services.openai.asr:OpenAIASR", (_OPENAI_CONN, f"{_OPENAI}:OpenAIASRSettings")),
+        "azure": ProviderSpec("services.azure.asr:AzureASR", (_SPEECH, f"{_AZURE}:AzureASRSettings")),
         "mock": ProviderSpec("services.mock.asr:MockASR", (f"{_MOCK}:MockASRSettings",)),
     },
     "llm": {
         "local": ProviderSpec("services.local.llm:LlamaLLM", (f"{_LOCAL}:LocalLLMSettings", _ENGINE)),
+        "openai": ProviderSpec("services.openai.llm:OpenAILLM", (_OPENAI_CONN, f"{_OPENAI}:OpenAILLMSettings")),
+        "azure_openai": ProviderSpec(
+            "services.openai.llm:AzureOpenAILLM",
+            (f"{_OPENAI}:AzureOpenAISettings", _OPENAI_CONN, f"{_OPENAI}:OpenAILLMSettings"),
+        ),
         "mock": ProviderSpec("services.mock.llm:MockLLM", (f"{_MOCK}:MockLLMSettings",)),
     },
     "tts": {
         "local": ProviderSpec("services.local.tts:HibariTTS", (f"{_LOCAL}:LocalTTSSettings", _ENGINE)),
         "espeak": ProviderSpec("services.local.espeak:EspeakTTS", (f"{_LOCAL}:EspeakSettings",)),
+        "openai": ProviderSpec("services.openai.tts:OpenAITTS", (_OPENAI_CONN, f"{_OPENAI}:OpenAITTSSettings")),
+        "azure": ProviderSpec("services.azure.tts:AzureTTS", (_SPEECH, f"{_AZURE}:AzureTTSSettings")),
+        "minimax": ProviderSpec("services.minimax.tts:MiniMaxTTS", ("services.minimax.settings:MiniMaxSettings",)),
         "mock": ProviderSpec("services.mock.tts:MockTTS", (f"{_MOCK}:MockTTSSettings",)),
     },
 }
 
 
 class UnknownProvider(ValueError):
-    pass
+    def __init__(self, problem: ConfigProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 def _load(path: str) -> Any:
@@ -61,7 +78,7 @@ def _load(path: str) -> Any:
 def spec(kind: Kind, name: str) -> ProviderSpec:
     choices = PROVIDERS[kind]
     if name not in choices:
-        raise UnknownProvider(f"{kind.upper()}_PROVIDER={name!r} is not one of {sorted(choices)}")
+        raise UnknownProvider(ConfigProblem(f"{kind.upper()}_PROVIDER", f"={name!r} is not one of {sorted(choices)}"))
     return choices[name]
 
 
@@ -78,15 +95,19 @@ class ProviderFactory:
         self.names: dict[Kind, str] = {
             "asr": settings.asr_provider, "llm": settings.llm_provider, "tts": settings.tts_provider,
         }  # fmt: skip
-        self.specs = {kind: spec(kind, name) for kind, name in self.names.items()}
+        try:
+            self.specs = {kind: spec(kind, name) for kind, name in self.names.items()}
+        except UnknownProvider as error:
+            raise ConfigError([error.problem]) from None
         self._default_voice = settings.voice
         self._settings: dict[type[EnvSettings], EnvSettings] = {type(s): s for s in given}
         self._env_file = env_file
+        self.shared = SharedResources()  # HTTP clients and the like, shared by every session
 
     def settings_of(self, cls: type[S]) -> S:
         """The settings of a provider, read once (from the environment and .env unless given)."""
         if cls not in self._settings:
-            self._settings[cls] = cls(_env_file=self._env_file)
+            self._settings[cls] = load_settings(cls, self._env_file)
         return cast(S, self._settings[cls])
 
     def for_session(self) -> Providers:
@@ -107,6 +128,30 @@ class ProviderFactory:
             if warm is not None:
                 warm(*args, voice=self._default_voice) if kind == "tts" else warm(*args)
 
+    def problems(self) -> list[ConfigProblem]:
+        """What stops the chosen providers from working: bad values, missing keys, endpoints, SDKs."""
+        found: list[ConfigProblem] = []
+        for kind in KINDS:
+            try:
+                cls, args = self._class_and_settings(kind)
+            except ConfigError as error:
+                found += [p for p in error.problems if p not in found]
+                continue
+            except ImportError as error:
+                found.append(ConfigProblem(f"{kind.upper()}_PROVIDER", f"={self.names[kind]} needs {error.name}: "
+                                           "run scripts/setup.sh (pip install -r requirements.txt)"))  # fmt: skip
+                continue
+            check = getattr(cls, "problems", None)
+            found += [p for p in (check(*args) if check else []) if p not in found]
+        return found
+
+    def chosen_settings(self) -> list[EnvSettings]:
+        """The settings objects of the chosen providers (their secrets are redacted from logs)."""
+        return [self.settings_of(_load(path)) for kind in KINDS for path in self.specs[kind].settings]
+
+    async def aclose(self) -> None:
+        await self.shared.aclose()
+
     def _class_and_settings(self, kind: Kind) -> tuple[Any, list[EnvSettings]]:
         entry = self.specs[kind]
         return _load(entry.target), [self.settings_of(_load(path)) for path in entry.settings]
@@ -114,4 +159,4 @@ class ProviderFactory:
     def build(self, kind: Kind) -> Any:
         """A new provider object of `kind` (what for_session gives each session)."""
         cls, args = self._class_and_settings(kind)
-        return cls(*args)
+        return cls(*args, shared=self.shared) if getattr(cls, "uses_shared", False) else cls(*args)

@@ -8,7 +8,7 @@ with no `.env` and no environment surprises.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -21,6 +21,7 @@ from app import create_app
 from config import EnvSettings, Settings, settings_classes
 from services.registry import ProviderFactory
 from session import Session, SessionManager
+from tests.fakes.cloud import FakeCloud, running_cloud, stop_cloud
 
 FAST_MOCKS: dict[str, Any] = {
     "asr_provider": "mock",
@@ -70,6 +71,21 @@ def make_config(**overrides: Any) -> Config:
 def local_config(**overrides: Any) -> Config:
     """Configuration that selects the offline engines."""
     return make_config(**{**LOCAL, **overrides})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_the_fake_cloud() -> Iterator[None]:
+    yield
+    stop_cloud()
+
+
+@pytest.fixture
+def cloud() -> Iterator[FakeCloud]:
+    """The fake OpenAI and MiniMax services, with no queued behaviour and no calls recorded."""
+    fake = running_cloud()
+    fake.script.reset()
+    yield fake
+    fake.script.reset()
 
 
 @pytest.fixture(scope="session")

@@ -66,3 +66,30 @@ class FrameSplitter:
 
     def clear(self) -> None:
         self._pending.clear()
+
+
+def wav_bytes(pcm: bytes, sample_rate: int) -> bytes:
+    """Mono PCM16 as a WAV file in memory (for APIs that take audio files)."""
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(BYTES_PER_SAMPLE)
+        wav.setframerate(sample_rate)
+        wav.writeframes(pcm)
+    return buffer.getvalue()
+
+
+class EvenBytes:
+    """Cuts a byte stream at whole PCM16 samples, holding back an odd trailing byte."""
+
+    def __init__(self) -> None:
+        self._odd = b""
+
+    def __call__(self, data: bytes) -> bytes:
+        data, self._odd = self._odd + data, b""
+        if len(data) % 2:
+            data, self._odd = data[:-1], data[-1:]
+        return data

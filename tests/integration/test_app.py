@@ -56,13 +56,43 @@ def test_server_starts_and_reports_health(how: str) -> None:
         process.wait(timeout=10)
 
 
-def test_an_unknown_provider_fails_at_start_up_with_a_clear_message() -> None:
-    env = {**os.environ, "LLM_PROVIDER": "nonesuch", "PORT": str(free_port())}
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30, check=False
-    )
-    assert result.returncode != 0
-    assert "LLM_PROVIDER='nonesuch' is not one of ['local', 'mock']" in result.stderr
+def run_server(how: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "app.py"] if how == "python app.py" else [sys.executable, "-m", "uvicorn", "app:app"]
+    return subprocess.run(
+        command, cwd=ROOT, env={**os.environ, "PORT": str(free_port()), **env}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["python app.py", "uvicorn app:app"])
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        (
+            {"LLM_PROVIDER": "nonesuch"},
+            "parley: LLM_PROVIDER='nonesuch' is not one of ['azure_openai', 'local', 'mock', 'openai']",
+        ),
+        ({"PORT": "abc"}, "parley: PORT='abc': Input should be a valid integer, unable to parse string as an integer"),
+        ({"LLM_PROVIDER": "openai", "OPENAI_API_KEY": ""}, "parley: OPENAI_API_KEY is required to use OpenAI"),
+        (
+            {"TTS_PROVIDER": "azure", "AZURE_SPEECH_KEY": "k" * 32},
+            "parley: AZURE_SPEECH_REGION (or _ENDPOINT or _HOST)",
+        ),
+        ({"TTS_PROVIDER": "minimax"}, "parley: MINIMAX_API_KEY is required for TTS_PROVIDER=minimax"),
+    ],
+)
+def test_a_configuration_mistake_stops_the_server_with_one_clear_line(how: str, env: dict[str, str], line: str) -> None:
+    result = run_server(how, {"ASR_PROVIDER": "mock", "LLM_PROVIDER": "mock", "TTS_PROVIDER": "mock", **env})
+    assert result.returncode == 2
+    assert line in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) <= 2, result.stderr
+
+
+def test_a_misspelled_variable_is_warned_about(tmp_path: Path) -> None:
+    env = {"ASR_PROVIDER": "mock", "LLM_PROVIDER": "mock", "TTS_PROVIDER": "mock", "TTS_PROVDER": "mock",
+           "LLM_PROVIDER_X": "1", "PORT": "abc"}  # fmt: skip
+    result = run_server("python app.py", env)
+    assert "TTS_PROVDER in the environment is not a Parley setting; did you mean TTS_PROVIDER?" in result.stderr
 
 
 def test_health_says_starting_then_why_loading_failed() -> None:

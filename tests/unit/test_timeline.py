@@ -50,3 +50,19 @@ def test_a_sentence_still_arriving_uses_a_speech_rate_estimate() -> None:
     timeline.begin("one two three", 0)
     assert timeline.heard_text(65 * 4) == "one"
     assert timeline.heard_text(65 * 8) == "one two"
+
+
+def test_timed_words_are_found_in_the_text_however_the_tts_splits_them() -> None:
+    timeline = Timeline(word_timings=True)
+    sentence = timeline.begin("It costs 3.5 dollars, well-known fact.", 0)
+    sentence.words = [
+        WordTiming("It", 0, 100),
+        WordTiming("costs", 100, 300),
+        WordTiming("3.5", 300, 700),
+        WordTiming("dollars", 700, 900),
+        WordTiming("well", 950, 1100),
+        WordTiming("known", 1100, 1300),
+    ]
+    assert timeline.heard_text(750) == "It costs 3.5"
+    assert timeline.heard_text(900) == "It costs 3.5 dollars,"
+    assert timeline.heard_text(1100) == "It costs 3.5 dollars, well-known", "a split word counts once it starts"

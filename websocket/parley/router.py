@@ -12,6 +12,7 @@ from typing import Protocol
 
 from engine import events as ev
 from engine.conversation import CommandRefused, Conversation
+from services.secrets import REDACTOR
 from session import Session
 from websocket.connection import WireProtocol
 from websocket.outbound import OutboundQueue
@@ -149,7 +150,8 @@ def to_message(event: ev.Event, session_id: str) -> m.ServerMessage:
         case ev.SpeechStop(turn_id, reason, played_ms):
             return m.TtsStop(session_id=sid, turn_id=turn_id, reason=reason, played_ms=round(played_ms, 1))
         case ev.ErrorEvent(code, message, turn_id, retry_after_s):
-            return m.Error(session_id=sid, code=code, message=message, turn_id=turn_id, retry_after_s=retry_after_s)
+            said = REDACTOR(message)  # a service may echo a key back; it never reaches a client
+            return m.Error(session_id=sid, code=code, message=said, turn_id=turn_id, retry_after_s=retry_after_s)
         case ev.TurnMetrics(turn_id, values, interrupted):
             return m.Metrics(session_id=sid, turn_id=turn_id, interrupted=interrupted, **values)
     raise TypeError(f"{type(event).__name__} has no Parley message")
