@@ -9,7 +9,7 @@ import logging
 import logging.config
 import os
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
 
 
 @contextlib.asynccontextmanager
-async def running(server: Server) -> AsyncIterator[None]:
+async def running(server: Server, announce: bool) -> AsyncIterator[None]:
     """The app's lifespan: the store writer, the session reaper, and warm-up in the background."""
     warm_up = [server.providers.warm_up]
     if server.settings.vad_confirm == "silero":
@@ -77,7 +77,7 @@ async def running(server: Server) -> AsyncIterator[None]:
     server.sessions.start()
     tasks = [
         asyncio.create_task(server.sessions.run_reaper(), name="session-reaper"),
-        asyncio.create_task(server.readiness.warm_up(warm_up), name="warm-up"),
+        asyncio.create_task(warm_then_announce(server, warm_up, announce), name="warm-up"),
     ]
     try:
         yield
@@ -87,12 +87,24 @@ async def running(server: Server) -> AsyncIterator[None]:
         await server.providers.aclose()
 
 
+async def warm_then_announce(server: Server, steps: list[Callable[[], None]], announce: bool) -> None:
+    """Warm the engines up; then, for a person starting the server, the URL to open as the last line."""
+    readiness = server.readiness
+    await readiness.warm_up(steps)
+    if announce:
+        host = server.settings.host if server.settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        url = f"http://{host}:{server.settings.port}/"
+        said = f"ready in {readiness.warm_up_s:.1f} s" if readiness.ready else f"started, but {readiness.error}."
+        print(f"parley: {said} - open {url}", flush=True)
+
+
 def create_app(
-    settings: Settings | None = None, provider_settings: Iterable[EnvSettings] = (), env_file: str | None = ".env"
-) -> FastAPI:
+    settings: Settings | None = None, provider_settings: Iterable[EnvSettings] = (), env_file: str | None = ".env",
+    announce: bool = False,
+) -> FastAPI:  # fmt: skip
     """The app. Provider settings not given are read from the environment and `env_file`."""
     server = build_server(settings or get_settings(), provider_settings, env_file)
-    app = FastAPI(title="Parley", lifespan=lambda _: running(server))
+    app = FastAPI(title="Parley", lifespan=lambda _: running(server, announce))
     app.state.settings = server.settings
     app.state.sessions = server.sessions
     app.state.readiness = server.readiness
@@ -124,19 +136,31 @@ def add_routes(app: FastAPI, server: Server) -> None:
     @app.websocket("/ws")
     async def conversation(websocket: WebSocket) -> None:
         await Connection(
-            websocket, server.sessions, server.providers, server.engine, server.limits, server.parley
+            websocket, server.sessions, server.providers, server.engine, server.limits, server.parley, readiness
         ).run()
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
+class QuietStartup(logging.Filter):
+    """Drops uvicorn's start-up chatter: Parley's own line says when to open which URL."""
+
+    CHATTER = ("Started server process", "Waiting for application startup", "Application startup complete",
+               "Uvicorn running on")  # fmt: skip
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.CHATTER)
+
+
 def log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging, with every record passed through the secret redactor."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["filters"] = {"redact": {"()": RedactingFilter}}
+    config["filters"] = {"redact": {"()": RedactingFilter}, "quiet_startup": {"()": QuietStartup}}
     for handler in config["handlers"].values():
         handler["filters"] = ["redact"]
+    config["loggers"]["uvicorn.error"]["filters"] = ["quiet_startup"]
     config["root"] = {"handlers": ["default"], "level": level.upper()}
+    config["loggers"]["faster_whisper"] = {"level": "WARNING"}  # one line per decode otherwise
     config["formatters"]["default"]["fmt"] = "%(asctime)s %(levelprefix)s %(name)s: %(message)s"
     return config
 
@@ -149,7 +173,7 @@ def startup_app() -> FastAPI:
     try:
         settings = get_settings()
         logging.config.dictConfig(log_config(settings.log_level))
-        return create_app(settings)
+        return create_app(settings, announce=True)
     except ConfigError as error:
         for problem in error.problems:
             print(f"parley: {problem}", file=sys.stderr)

@@ -66,8 +66,9 @@ class Settings(EnvSettings):
 
     # Conversation defaults (a client may change them per session with `configure`)
     system_prompt: str = Field(
-        "You are Parley, a friendly voice assistant. Answer briefly, in plain spoken sentences.",
-        description="System prompt at the head of every session's history.",
+        "You are Parley, a friendly voice assistant. Your answers are spoken aloud: one to three short, "
+        "plain sentences, no lists, no formatting.",
+        description="System prompt at the head of every session's history (a line keeping LANGUAGE follows it).",
     )
     language: str = Field("en-US", description="Language of speech recognition and synthesis.")
     voice: str = Field("", description="TTS voice; empty means the provider's default.")

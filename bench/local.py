@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from latency import free_port, percentile, report, rss_mb, start_server, summary  # noqa: E402
 
+from bench.latency import free_port, percentile, report, rss_mb, start_server, summary  # noqa: E402
 from engine.metrics import METRIC_KEYS  # noqa: E402
 from services.base import ChatMessage, TextDelta  # noqa: E402
 from services.local.asr import WhisperASR  # noqa: E402

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 from engine import events as ev
+from engine.availability import AlwaysReady, Availability
 from engine.history import UserMessage
 from engine.listener import Listener
 from engine.metrics import TurnTimer
@@ -43,8 +44,11 @@ class Conversation:
         sink: ev.EventSink,
         is_speech: Callable[[bytes], bool] | None = None,
         policy: BargeInPolicy | None = None,
+        availability: Availability | None = None,
     ) -> None:
         self.session = state
+        self._availability: Availability = availability or AlwaysReady()
+        self._unwatch: Callable[[], None] = lambda: None
         self._providers = providers
         self._options = options
         self._sink = sink
@@ -68,11 +72,19 @@ class Conversation:
     def begin(self) -> None:
         self._listener.start()
         self._set_state("listening")
+        self._service_changed()
+        self._unwatch = self._availability.watch(self._service_changed)
 
     async def push_audio(self, pcm: bytes, received_at: float) -> None:
-        """Microphone PCM16 at the session's input rate (ignored while stopped)."""
+        """Microphone PCM16 at the session's input rate (ignored while stopped, or while the
+        providers have failed: nothing could answer it, and the client was told why)."""
+        if self._availability.state == "failed":
+            return
         self._listener.push(pcm, received_at)
         await self._replies.settle()
+
+    def _service_changed(self) -> None:
+        self._sink.emit(ev.ServiceStatus(self._availability.state, self._availability.reason))
 
     # ----- what the listener hears (SpeechHandler) ----------------------------------
 
@@ -107,6 +119,8 @@ class Conversation:
         """A typed user turn; returns its turn id."""
         if not self.listening:
             raise CommandRefused("not_listening", "the session is stopped; send start first")
+        if self._availability.state == "failed":
+            raise CommandRefused("service_unavailable", self._availability.reason or "the server cannot answer")
         turn_id = self.session.next_turn_id()
         self._sink.emit(ev.Transcript(turn_id, text, final=True, source="text"))
         timer = TurnTimer()
@@ -169,6 +183,7 @@ class Conversation:
 
     async def aclose(self) -> None:
         """End everything this conversation runs, each wait bounded."""
+        self._unwatch()
         self._replies.stop("disconnect")
         await self._listener.aclose()
         await self._replies.settle()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from engine.availability import ServiceState
+
 State = Literal["listening", "thinking", "speaking", "stopped"]
 StopReason = Literal["barge_in", "interrupt", "stop", "reset", "text_input", "error", "disconnect"]
 TranscriptSource = Literal["speech", "text"]
@@ -84,6 +86,14 @@ class ErrorEvent:
 
 
 @dataclass(frozen=True)
+class ServiceStatus:
+    """Whether turns can be answered: at the start of a conversation and on every change."""
+
+    state: ServiceState
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class TurnMetrics:
     turn_id: int
     values: dict[str, float | None]
@@ -98,7 +108,16 @@ class AudioOut:
 
 
 Event = (
-    StateChanged | Transcript | LlmStatus | LlmText | SpeechStart | SpeechEnd | SpeechStop | ErrorEvent | TurnMetrics
+    StateChanged
+    | Transcript
+    | LlmStatus
+    | LlmText
+    | SpeechStart
+    | SpeechEnd
+    | SpeechStop
+    | ErrorEvent
+    | TurnMetrics
+    | ServiceStatus
 ) | AudioOut
 
 

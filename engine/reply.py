@@ -18,14 +18,15 @@ from typing import Any, Literal
 from engine import events as ev
 from engine.heard import SpokenSentence, Timeline
 from engine.history import AssistantMessage, AssistantStatus, History
+from engine.language import system_prompt
 from engine.metrics import TurnTimer
 from engine.options import ReplyOptions, SessionSettings
 from engine.pacer import Pacer
-from engine.segmenter import SentenceSegmenter
 from services.base import ChatMessage, Finish, Providers, TextDelta, ToolCallDelta, TTSChunk, Usage
 from services.errors import ProviderError
 from services.streams import with_step_timeouts
 from utils.aio import cancel_and_wait
+from utils.sentences import SentenceSegmenter
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class Reply:
         self.usage: Usage | None = None
         self.timeline = Timeline(word_timings=providers.tts.capabilities.word_timings)
         self.pacer = Pacer(options.sample_rate, options.frame_ms, options.lead_ms, self._send_frame)
-        self._messages: list[ChatMessage] = history.llm_messages(session.system_prompt)
+        self._messages: list[ChatMessage] = history.llm_messages(system_prompt(session.system_prompt, session.language))
         self._voice, self._language = session.voice, session.language
         self._history = history
         self._providers = providers

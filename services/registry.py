@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from config import ConfigError, ConfigProblem, EnvSettings, Settings, load_settings
 from services.base import ASR, LLM, TTS, Providers
+from services.errors import ProviderError
 from services.shared import SharedResources
 
 Kind = Literal["asr", "llm", "tts"]
@@ -125,8 +126,13 @@ class ProviderFactory:
         for kind in KINDS:
             cls, args = self._class_and_settings(kind)
             warm = getattr(cls, "warm_up", None)
-            if warm is not None:
-                warm(*args, voice=self._default_voice) if kind == "tts" else warm(*args)
+            try:
+                if warm is not None:
+                    warm(*args, voice=self._default_voice) if kind == "tts" else warm(*args)
+            except ProviderError:
+                raise
+            except Exception as error:  # an engine's own failure: say which engine
+                raise ProviderError(kind, f"{type(error).__name__}: {error}") from error
 
     def problems(self) -> list[ConfigProblem]:
         """What stops the chosen providers from working: bad values, missing keys, endpoints, SDKs."""

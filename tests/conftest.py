@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,8 @@ from config import EnvSettings, Settings, settings_classes
 from services.registry import ProviderFactory
 from session import Session, SessionManager
 from tests.fakes.cloud import FakeCloud, running_cloud, stop_cloud
+
+BROKEN_GGUF = str(Path(__file__).parent / "data" / "broken.gguf")  # a GGUF header, then nothing a model has
 
 FAST_MOCKS: dict[str, Any] = {
     "asr_provider": "mock",
@@ -101,6 +104,12 @@ class RunningServer:
     url: str
     app: FastAPI
     server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        """Shut the server down, as a restart would."""
+        self.server.should_exit = True
+        await asyncio.wait([self.task], timeout=10)
 
     @property
     def sessions(self) -> SessionManager:
@@ -125,7 +134,7 @@ async def start_server() -> AsyncIterator[StartServer]:
     """Start a real uvicorn server in this event loop: `await start_server(**setting_overrides)`."""
     running: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
 
-    async def start(**overrides: Any) -> RunningServer:
+    async def start(expect_ready: bool = True, **overrides: Any) -> RunningServer:
         config = make_config(**overrides)
         app = create_app(config.server, config.providers, env_file=None)
         uv_config = uvicorn.Config(
@@ -143,9 +152,9 @@ async def start_server() -> AsyncIterator[StartServer]:
             while not server.started:
                 await asyncio.sleep(0.01)
             await app.state.readiness.done.wait()
-        assert app.state.readiness.ready, app.state.readiness.error
+        assert app.state.readiness.ready or not expect_ready, app.state.readiness.error
         port = server.servers[0].sockets[0].getsockname()[1]
-        return RunningServer(f"ws://127.0.0.1:{port}/ws", app, server)
+        return RunningServer(f"ws://127.0.0.1:{port}/ws", app, server, task)
 
     yield start
     for server, task in running:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 
 from engine import events as ev
+from engine.availability import Availability
 from engine.conversation import Conversation
 from engine.history import History
 from engine.options import SessionSettings
@@ -93,8 +94,11 @@ class EventLog:
 
 
 class Scenario:
-    def __init__(self, *, asr_sample_rate: int = 16000, **settings: Any) -> None:
+    def __init__(
+        self, *, asr_sample_rate: int = 16000, availability: Availability | None = None, **settings: Any
+    ) -> None:
         self.config = make_config(**settings)
+        self._availability = availability
         self._asr_rate = asr_sample_rate
         self._speech: list[Speech] = []
         self._actions: list[tuple[float, Callable[[Conversation], Awaitable[object] | object]]] = []
@@ -119,7 +123,10 @@ class Scenario:
         asr = ScenarioASR(self.config.provider(MockASRSettings), self._speech, lambda: self._origin, self._asr_rate)
         providers = Providers(asr=asr, llm=defaults.llm, tts=defaults.tts)
         options = self.config.server.engine_options()
-        return session, Conversation(session, providers, options, sink, is_speech=lambda f: f[:1] == b"\x01")
+        conversation = Conversation(
+            session, providers, options, sink, is_speech=lambda f: f[:1] == b"\x01", availability=self._availability
+        )
+        return session, conversation
 
     async def run(self, until: float) -> EventLog:
         """Play the timeline for `until` seconds; the conversation is closed at the end."""

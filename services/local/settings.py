@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -34,18 +36,25 @@ class LocalASRSettings(EnvSettings):
 
 
 class LocalLLMSettings(EnvSettings):
-    """LLM_PROVIDER=local: llama.cpp in process, by default SmolLM2-135M-Instruct from a pip package."""
+    """LLM_PROVIDER=local: a GGUF model in process (llama.cpp), by default SmolLM2-135M-Instruct from a pip package."""
 
     model_config = SettingsConfigDict(env_prefix="LOCAL_LLM_")
 
-    model_path: str = Field("", description="GGUF model for llama.cpp; empty: the bundled SmolLM2-135M-Instruct.")
-    context_tokens: int = Field(2048, ge=256, description="llama.cpp context window in tokens.")
+    model_path: str = Field("", description="GGUF model file; empty: the bundled SmolLM2-135M-Instruct.")
+    runtime: Literal["ik_llama", "llama_cpp_python"] = Field(
+        "ik_llama", description="ik_llama (prebuilt wheel) or llama_cpp_python (built from source at set-up)."
+    )
+    context_tokens: int = Field(2048, ge=256, description="Context window in tokens.")
     max_tokens: int = Field(96, ge=1, description="Longest reply of the local LLM, in tokens.")
+    max_sentences: int = Field(3, ge=0, description="A reply ends after this many sentences; 0: no limit.")
+    examples: str = Field(
+        "builtin", description="Example exchanges after the system prompt: builtin (English), none, or a JSON file."
+    )
     temperature: float = Field(0.3, ge=0, le=2, description="Sampling temperature of the local LLM.")
     repeat_penalty: float = Field(
         1.1, ge=1, le=2, description="Penalty on repeated tokens (small models loop without it)."
     )
-    threads: int = Field(2, ge=1, description="CPU threads of llama.cpp.")
+    threads: int = Field(0, ge=0, description="CPU threads of one generation; 0: 1 on up to 3 cores, else half.")
 
 
 class LocalTTSSettings(EnvSettings):

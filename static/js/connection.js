@@ -12,6 +12,7 @@ export class Connection {
     this.onMessage = onMessage;
     this.onAudio = onAudio;
     this.onLink = onLink; // (state: connecting | open | reconnecting | replaced | closed, detail)
+    // detail of "open": the `session` message, and `askedFor`: the session id this connection asked to resume
     this.sessionId = sessionStorage.getItem(SESSION_KEY);
     this.ws = null;
     this.attempt = 0;
@@ -27,7 +28,8 @@ export class Connection {
   connect() {
     clearTimeout(this.timer);
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = this.sessionId ? `?session_id=${encodeURIComponent(this.sessionId)}` : "";
+    const askedFor = this.sessionId;
+    const query = askedFor ? `?session_id=${encodeURIComponent(askedFor)}` : "";
     const ws = new WebSocket(`${scheme}//${location.host}/ws${query}`);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
@@ -41,7 +43,7 @@ export class Connection {
         if (message.type === "session") {
           this.sessionId = message.session_id;
           sessionStorage.setItem(SESSION_KEY, message.session_id);
-          this.onLink("open", message);
+          this.onLink("open", { ...message, askedFor });
         }
         this.onMessage(message);
       } else {

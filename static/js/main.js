@@ -1,12 +1,15 @@
 // Wiring: microphone -> WebSocket, server events -> view and player, player -> playback acks.
 import { AudioEngine } from "./audio.js";
 import { Connection } from "./connection.js";
+import { Outbox } from "./outbox.js";
 import { decodeAudioOut, encodeAudioIn } from "./protocol.js";
+import { PROTOCOL_VERSION } from "./protocol-constants.js";
 import { View } from "./ui.js";
 
 const params = new URLSearchParams(location.search);
 const view = new View(document);
 const toggle = document.querySelector("#toggle");
+const newConversation = document.querySelector("#new");
 const form = document.querySelector("#say");
 const input = document.querySelector("#text");
 
@@ -22,9 +25,11 @@ const stats = {
 };
 
 let micOn = false;
-let serverState = "listening";
+let serverState = "offline";
+let lostConversation = false; // the server no longer had our session (it restarted, or it expired)
 let outputRate = 24000;
 let framesSinceStart = 0;
+const REFUSALS = new Set(["service_unavailable", "not_listening", "bad_field"]); // of a typed turn
 const stoppedTurns = new Set(); // turns cut by tts_stop: their late frames are dropped
 const MAX_STOPPED_TURNS = 64;
 
@@ -53,13 +58,21 @@ const audio = new AudioEngine({
 const connection = new Connection({
   onLink(state, detail) {
     view.setLink(state, detail);
+    newConversation.disabled = state !== "open";
     if (state === "open") {
       stats.sessions.push(detail);
+      lostConversation = !detail.resumed && detail.askedFor !== null;
       audio.flushAll(); // a reply cut by the drop will not continue
       if (micOn) {
         connection.sendJson({ type: "configure", input_sample_rate: audio.sampleRate });
         connection.sendJson({ type: "start" });
       }
+    } else if (state !== "connecting") {
+      serverState = "offline"; // nothing the server said before the drop is still true
+      view.setState("offline");
+      view.dropUnfinishedSpeech();
+      audio.flushAll();
+      outbox.linkLost();
     }
   },
   onMessage: handle,
@@ -68,11 +81,29 @@ const connection = new Connection({
     if (!stoppedTurns.has(frame.turnId)) audio.play(frame.turnId, frame.samples, outputRate);
   },
 });
+const outbox = new Outbox(view, (message) => connection.sendJson(message));
 
 function handle(message) {
   switch (message.type) {
     case "session":
       outputRate = message.output_sample_rate;
+      if (message.protocol_version.split(".")[0] !== PROTOCOL_VERSION.split(".")[0]) {
+        view.setService("mismatch", `This page speaks protocol ${PROTOCOL_VERSION}, the server ${message.protocol_version}: reload the page.`);
+      }
+      break;
+    case "history":
+      stoppedTurns.clear();
+      view.showHistory(message.items);
+      if (lostConversation) view.notice("The server no longer had the previous conversation (it restarted, or the conversation expired): this is a new one.");
+      outbox.historyShown(message.items);
+      break;
+    case "server_status":
+      view.setService(message.state, message.reason);
+      break;
+    case "reset_acknowledged":
+      stoppedTurns.clear();
+      outbox.clear();
+      view.clear();
       break;
     case "status":
       serverState = message.state;
@@ -82,6 +113,7 @@ function handle(message) {
       view.userText(message.turn_id, message.content, false);
       break;
     case "final_transcript":
+      if (message.source === "text") outbox.echoed(message.turn_id);
       view.userText(message.turn_id, message.content, true, message.source);
       break;
     case "llm_response":
@@ -105,6 +137,7 @@ function handle(message) {
       view.showLatency(message.turn_id, message);
       break;
     case "error":
+      if (REFUSALS.has(message.code) && message.turn_id == null && outbox.refusedOldest(message.message)) break;
       view.showError(message.code, message.message);
       break;
     default:
@@ -144,12 +177,17 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const text = input.value.trim();
   if (!text) return;
+  input.value = "";
   await audio.init(); // a user gesture: playback may start
   if (serverState === "stopped") connection.sendJson({ type: "start" }); // typing needs no microphone
-  if (connection.sendJson({ type: "text_input", text })) input.value = "";
+  outbox.submit(text, connection.open);
+});
+
+newConversation.addEventListener("click", () => {
+  connection.sendJson({ type: "reset" }); // the page clears itself when the server has: reset_acknowledged
 });
 
 window.addEventListener("pagehide", () => connection.close());
-if (params.has("debug")) window.parley = { stats, connection, audio, start, stop }; // diagnostics and tests
-view.setState("idle");
+if (params.has("debug")) window.parley = { stats, connection, audio, view, start, stop }; // diagnostics and tests
+view.setState("offline");
 connection.connect();

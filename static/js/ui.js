@@ -5,6 +5,7 @@ const STATE_LABELS = {
   thinking: "Thinking",
   speaking: "Speaking",
   stopped: "Stopped",
+  offline: "Not connected",
 };
 const LINK_LABELS = {
   connecting: "Connecting…",
@@ -14,6 +15,7 @@ const LINK_LABELS = {
   closed: "Disconnected",
 };
 const ERROR_SHOWN_MS = 8000;
+const NEAR_BOTTOM_PX = 64; // closer than this to the end of the log counts as reading the newest message
 
 export class View {
   constructor(root) {
@@ -21,7 +23,15 @@ export class View {
     this.state = root.querySelector("#state");
     this.link = root.querySelector("#link");
     this.errors = root.querySelector("#errors");
-    this.turns = new Map(); // turnId -> {user, assistant, latency}
+    this.service = root.querySelector("#service");
+    this.newest = root.querySelector("#newest");
+    this.turns = new Map(); // turnId -> {user, assistant, latency, spoken, sentences}
+    this.following = true; // the log follows new text unless the user scrolled up to read
+    this.log.addEventListener("scroll", () => {
+      this.following = this.atBottom();
+      if (this.following) this.newest.hidden = true;
+    });
+    this.newest.addEventListener("click", () => this.scroll(true));
   }
 
   setState(state) {
@@ -34,6 +44,19 @@ export class View {
     let label = LINK_LABELS[state] || state;
     if (state === "open" && detail && detail.resumed) label = "Reconnected: conversation resumed";
     this.link.textContent = label;
+  }
+
+  /** The server's engines: loading (turns wait), ready, or failed (turns are refused, and why). */
+  setService(state, reason) {
+    this.service.dataset.service = state;
+    this.service.hidden = state === "ready";
+    if (state === "failed") {
+      this.service.textContent = `Parley cannot answer: ${reason} Fix the server's configuration and restart it.`;
+    } else if (state === "starting") {
+      this.service.textContent = "Loading the speech and language models… the first answer may take a moment.";
+    } else if (state !== "ready") {
+      this.service.textContent = reason;
+    }
   }
 
   turn(turnId) {
@@ -56,6 +79,75 @@ export class View {
     item.append(who, text);
     this.log.append(item);
     return item;
+  }
+
+  /** Forget everything shown: a new conversation, or the server's history replaces it. */
+  clear() {
+    this.log.replaceChildren();
+    this.turns.clear();
+    this.following = true;
+    this.newest.hidden = true;
+  }
+
+  /** The conversation as the server remembers it (on every connect). */
+  showHistory(items) {
+    this.clear();
+    for (const item of items) {
+      const turn = this.turn(item.turn_id);
+      if (item.role === "user") {
+        turn.user = this.bubble("user");
+        turn.spoken = item.source === "speech";
+        turn.user.querySelector(".text").textContent = item.text;
+      } else {
+        turn.assistant = this.bubble("assistant");
+        const heardPrefix = item.text.startsWith(item.heard_text);
+        turn.assistant.querySelector(".text").textContent = heardPrefix ? item.text : item.heard_text;
+        if (item.status === "interrupted" && heardPrefix) this.greyOutUnheard(turn.assistant, item.heard_text.length);
+        if (item.status === "failed") turn.assistant.classList.add("failed");
+      }
+    }
+    this.scroll(true);
+  }
+
+  notice(text) {
+    const item = document.createElement("li");
+    item.className = "notice";
+    item.textContent = text;
+    this.log.append(item);
+    this.scroll();
+  }
+
+  /** A typed message on its way: shown at once, confirmed by the server's echo or refused. */
+  outgoing(text, waiting) {
+    const item = this.bubble("user");
+    item.classList.add("pending");
+    item.querySelector(".text").textContent = text;
+    const note = document.createElement("span");
+    note.className = "note";
+    note.textContent = waiting ? "Waiting for the connection…" : "Sending…";
+    item.append(note);
+    this.scroll(true);
+    return item;
+  }
+
+  sending(item, waiting) {
+    item.querySelector(".note").textContent = waiting ? "Waiting for the connection…" : "Sending…";
+  }
+
+  refused(item, reason) {
+    item.classList.replace("pending", "refused");
+    item.querySelector(".note").textContent = `Not answered: ${reason}`;
+    this.scroll();
+  }
+
+  /** The server's echo of a typed message: the bubble already shown becomes that turn's. */
+  confirmed(item, turnId) {
+    item.classList.remove("pending");
+    item.querySelector(".note").remove();
+    this.log.append(item); // after anything that arrived meanwhile
+    const turn = this.turn(turnId);
+    turn.user = item;
+    turn.spoken = false;
   }
 
   userText(turnId, content, final, source = "speech") {
@@ -95,9 +187,7 @@ export class View {
   markInterrupted(turnId, playedMs) {
     const turn = this.turns.get(turnId);
     if (!turn || !turn.assistant) return;
-    turn.assistant.classList.add("interrupted");
-    const element = turn.assistant.querySelector(".text");
-    const content = element.textContent;
+    const content = turn.assistant.querySelector(".text").textContent;
     let cut = 0;
     for (const sentence of turn.sentences) {
       const at = content.indexOf(sentence.text, cut);
@@ -108,12 +198,19 @@ export class View {
       }
       cut = at + sentence.text.length;
     }
-    if (cut >= content.length) return;
+    this.greyOutUnheard(turn.assistant, cut);
+  }
+
+  greyOutUnheard(bubble, heardChars) {
+    bubble.classList.add("interrupted");
+    const element = bubble.querySelector(".text");
+    const content = element.textContent;
+    if (heardChars >= content.length) return;
     const unheard = document.createElement("span");
     unheard.className = "unheard";
     unheard.title = "Not heard: you cut in";
-    unheard.textContent = content.slice(cut);
-    element.textContent = content.slice(0, cut);
+    unheard.textContent = content.slice(heardChars);
+    element.textContent = content.slice(0, heardChars);
     element.append(unheard);
   }
 
@@ -131,6 +228,7 @@ export class View {
     if (metrics.interrupted) parts.push("interrupted");
     turn.latency.textContent = parts.join(" · ");
     turn.latency.title = "Measured by the server from the end of your speech";
+    this.scroll();
   }
 
   showError(code, message) {
@@ -141,7 +239,18 @@ export class View {
     setTimeout(() => item.remove(), ERROR_SHOWN_MS);
   }
 
-  scroll() {
-    this.log.lastElementChild?.scrollIntoView({ block: "end", behavior: "smooth" });
+  atBottom() {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  /** Keep the newest message in view, unless the user scrolled up to read (then offer a way down). */
+  scroll(force = false) {
+    if (force || this.following) {
+      this.log.scrollTop = this.log.scrollHeight;
+      this.following = true;
+      this.newest.hidden = true;
+    } else {
+      this.newest.hidden = false;
+    }
   }
 }

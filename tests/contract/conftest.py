@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from services.registry import Kind, ProviderFactory
-from tests.conftest import Config, make_config
+from tests.conftest import BROKEN_GGUF, Config, make_config
 from tests.fakes.azure_sim import simulated_asr, simulated_tts
 from tests.fakes.cloud import running_cloud
 
@@ -79,7 +79,7 @@ LLM_CASES = [
     Case("llm", "openai", {}, {"openai_api_key": "sk-wrong-key-000000"}, cloud=True),
     Case("llm", "azure_openai", {}, {"azure_openai_api_key": "wrong-key-000000"}, cloud=True),
     Case("llm", "mock", {"mock_llm_sentences": 3}, {"mock_llm_fault": "rate_limit"}),
-    Case("llm", "local", {"local_llm_max_tokens": 40}, {"local_llm_model_path": "/nonexistent/model.gguf"}, True),
+    Case("llm", "local", {"local_llm_max_tokens": 40}, {"local_llm_model_path": BROKEN_GGUF}, True),
 ]
 TTS_CASES = [
     Case("tts", "openai", {}, {"openai_api_key": "sk-wrong-key-000000"}, cloud=True),

@@ -64,13 +64,13 @@ OpenPage = Callable[..., Awaitable[BrowserPage]]
 
 @pytest.fixture
 async def open_page(tmp_path: Path) -> AsyncIterator[OpenPage]:
-    """`await open_page(http_url, microphone_pcm=..., width=...)`: a page with that fake microphone."""
+    """`await open_page(http_url, microphone=pcm, width=..., height=...)`: a page with that fake microphone."""
     browsers: list[Browser] = []
     pages: list[BrowserPage] = []
     async with async_playwright() as playwright:
 
         async def open_(
-            base_url: str, microphone: bytes | None = None, width: int = 1000, query: str = ""
+            base_url: str, microphone: bytes | None = None, width: int = 1000, query: str = "", height: int = 800
         ) -> BrowserPage:
             args = list(FLAGS)
             if microphone is not None:
@@ -78,7 +78,7 @@ async def open_page(tmp_path: Path) -> AsyncIterator[OpenPage]:
                 args.append(f"--use-file-for-fake-audio-capture={wav}%noloop")
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
             browsers.append(browser)
-            context = await browser.new_context(viewport={"width": width, "height": 800})
+            context = await browser.new_context(viewport={"width": width, "height": height})
             page = await context.new_page()
             result = BrowserPage(page, base_url)
             page.on(

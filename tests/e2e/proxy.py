@@ -1,5 +1,7 @@
 """A TCP proxy the test controls: `drop()` cuts every open connection at once, with no
-close handshake, as a network failure would (the browser sees close code 1006)."""
+close handshake, as a network failure would (the browser sees close code 1006); while
+`refusing`, new connections are cut at once (a server that is down); `upstream_port` may
+change (a restarted server)."""
 
 from __future__ import annotations
 
@@ -14,12 +16,16 @@ class DroppingProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.refusing = False
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            writer.transport.abort()
+            return
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         self._writers |= {writer, up_writer}
         pipes = [asyncio.create_task(self._pipe(reader, up_writer)), asyncio.create_task(self._pipe(up_reader, writer))]

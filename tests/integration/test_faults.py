@@ -6,7 +6,7 @@ import pytest
 
 from engine.history import AssistantMessage
 from tests.client import Client
-from tests.conftest import StartServer
+from tests.conftest import BROKEN_GGUF, StartServer
 
 TIMEOUTS = {"asr_final_timeout_s": 0.3, "llm_first_token_timeout_s": 0.3, "tts_first_byte_timeout_s": 0.3}
 
@@ -64,4 +64,24 @@ async def test_asr_fault_reports_an_error_and_the_next_utterance_works(
     final = await client.wait_for("final_transcript")
     assert final["content"] == "again"
     await client.wait_for("tts_start", turn_id=final["turn_id"])
+    await client.close()
+
+
+async def test_an_engine_that_failed_to_load_is_told_once_and_turns_are_refused_with_its_reason(
+    start_server: StartServer,
+) -> None:
+    server = await start_server(expect_ready=False, llm_provider="local", local_llm_model_path=BROKEN_GGUF)
+    client = await Client.connect(server.url)
+    status = await client.wait_for("server_status")
+    assert status["state"] == "failed"
+    assert status["reason"].startswith(f"The language model could not load: the GGUF model at {BROKEN_GGUF!r}")
+    await client.send("text_input", text="hello?")
+    refused = await client.wait_for("error")
+    assert (refused["code"], refused["message"]) == ("service_unavailable", status["reason"])
+    await client.say("ocean")  # ignored: nothing could answer it
+    await client.send("text_input", text="anyone?")
+    await client.wait_for("error", since=client.events.index(refused) + 1)
+    assert client.of_type("final_transcript") == [] and client.of_type("partial_transcript") == []
+    assert server.session(client.session_id).history.items == ()
+    assert len(client.of_type("server_status")) == 1
     await client.close()

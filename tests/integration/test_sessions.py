@@ -26,6 +26,39 @@ async def test_reconnect_with_session_id_resumes_history(start_server: StartServ
     await second.close()
 
 
+async def test_a_resumed_session_sends_its_history_to_show(start_server: StartServer) -> None:
+    server = await start_server(mock_llm_sentences=6, mock_tts_ms_per_char=25)
+    first = await Client.connect(server.url)
+    assert first.of_type("history")[0]["items"] == [], "a new session has nothing to show"
+    await first.send("text_input", text="remember the ocean")
+    await first.wait_for("metrics")
+    await first.send("text_input", text="now tell me a long story")
+    await first.wait_for("tts_start", turn_id=2, sentence_index=1)
+    await first.send("interrupt")
+    await first.wait_for("metrics", turn_id=2)
+    await first.close()
+
+    second = await Client.connect(server.url, session_id=first.session_id)
+    kinds = [e["type"] for e in second.events[:2]]
+    items = second.of_type("history")[0]["items"]
+    stored = server.session(first.session_id).history.items
+    assert kinds == ["session", "history"] and [i["id"] for i in items] == [item.id for item in stored]
+    assert [(i["role"], i["turn_id"], i["status"], i["source"]) for i in items] == [
+        ("user", 1, None, "text"), ("assistant", 1, "completed", None),
+        ("user", 2, None, "text"), ("assistant", 2, "interrupted", None),
+    ]  # fmt: skip
+    assert items[0]["text"] == "remember the ocean" and items[1]["heard_text"] == items[1]["text"]
+    cut = items[3]
+    assert cut["text"].startswith(cut["heard_text"]) and len(cut["heard_text"]) < len(cut["text"])
+
+    await second.send("reset")
+    await second.wait_for("reset_acknowledged")
+    await second.close()
+    third = await Client.connect(server.url, session_id=first.session_id)
+    assert third.of_type("session")[0]["resumed"] is True and third.of_type("history")[0]["items"] == []
+    await third.close()
+
+
 async def test_a_newer_connection_takes_over_the_session(start_server: StartServer) -> None:
     server = await start_server()
     first = await Client.connect(server.url)

@@ -17,7 +17,8 @@ async def test_spoken_turn_message_sequence(start_server: StartServer) -> None:
 
     kinds = [e["type"] for e in client.events]
     turn_id = client.of_type("final_transcript")[0]["turn_id"]
-    assert kinds[:2] == ["session", "status"]
+    assert kinds[:4] == ["session", "history", "status", "server_status"]
+    assert client.of_type("history")[0]["items"] == [] and client.of_type("server_status")[0]["state"] == "ready"
     assert client.of_type("partial_transcript"), "partials arrive while the user speaks"
     order = ["partial_transcript", "final_transcript", "llm_status", "tts_start", "tts_end", "metrics"]
     positions = [kinds.index(kind) for kind in order]

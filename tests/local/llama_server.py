@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.local.llm import bundled_model_path
+from services.local.llama_runtime import bundled_model_path
 
 
 def _free_port() -> int:

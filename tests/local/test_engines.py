@@ -17,7 +17,7 @@ from services.local.engines import EnginePool
 from services.local.llm import LlamaLLM
 from services.local.settings import LocalEngineSettings, LocalLLMSettings
 from services.local.tts import _load
-from tests.conftest import Config
+from tests.conftest import BROKEN_GGUF, Config
 from tests.local.conftest import local_config, local_provider
 
 ASK: list[ChatMessage] = [{"role": "user", "content": "Tell me a long story about a dragon."}]
@@ -47,8 +47,8 @@ async def test_local_llm_streams_and_stops_within_one_token(warm_engines: Config
     produced: list[float] = []
     original = llm._completion
 
-    def counting(messages: list[ChatMessage], max_tokens: int) -> Iterator[LLMEvent]:
-        for event in original(messages, max_tokens):
+    def counting(messages: list[ChatMessage], max_tokens: int, stop: threading.Event) -> Iterator[LLMEvent]:
+        for event in original(messages, max_tokens, stop):
             produced.append(time.perf_counter())
             yield event
 
@@ -75,9 +75,15 @@ async def test_local_llm_keeps_sessions_in_line_on_one_model(warm_engines: Confi
     assert all(text.strip() for text in replies)
 
 
-def test_a_missing_gguf_is_a_clear_error() -> None:
-    with pytest.raises(ProviderError, match=r"no GGUF model at '/nonexistent/model\.gguf'"):
-        config = local_config(local_llm_model_path="/nonexistent/model.gguf")
+def test_a_missing_gguf_stops_the_server_naming_the_variable() -> None:
+    config = local_config(local_llm_model_path="/nonexistent/model.gguf")
+    [problem] = config.factory().problems()
+    assert str(problem) == "LOCAL_LLM_MODEL_PATH='/nonexistent/model.gguf': no such GGUF file"
+
+
+def test_a_gguf_that_cannot_load_is_a_clear_error() -> None:
+    config = local_config(local_llm_model_path=BROKEN_GGUF)
+    with pytest.raises(ProviderError, match=rf"the GGUF model at '{BROKEN_GGUF}' could not be loaded"):
         LlamaLLM.warm_up(config.provider(LocalLLMSettings), config.provider(LocalEngineSettings))
 
 

@@ -54,8 +54,8 @@ async def test_the_same_turn_gives_the_same_messages_whatever_the_providers(
 
     firsts, states, kinds = turn_shape(client.events)
     assert firsts == ORDER and states == ["listening", "thinking", "speaking", "listening"]
-    assert kinds == {"session", "status", "final_transcript", "llm_status", "llm_response", "tts_start", "tts_end",
-                     "metrics"}, kinds  # fmt: skip
+    assert kinds == {"session", "history", "server_status", "status", "final_transcript", "llm_status",
+                     "llm_response", "tts_start", "tts_end", "metrics"}, kinds  # fmt: skip
     final = client.of_type("final_transcript")[0]["content"].lower()
     assert "ocean" in final or (asr == "pocketsphinx" and final), final
     reply = client.of_type("llm_response")[-1]

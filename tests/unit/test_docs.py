@@ -10,6 +10,7 @@ import pytest
 
 from config import settings_classes
 from engine import events as ev
+from engine.availability import SERVICE_STATES
 from engine.metrics import METRIC_KEYS
 from scripts import gen_docs
 from services.errors import PROVIDER_ERROR_CODES
@@ -41,8 +42,15 @@ def test_engine_vocabularies_match_the_protocol() -> None:
     metric_fields = set(m.Metrics.model_fields) - {"type", "session_id", "turn_id", "interrupted"}
     assert metric_fields == set(METRIC_KEYS)
     assert set(PROVIDER_ERROR_CODES) <= set(m.ERROR_CODES)
-    assert {"not_listening", "internal_error"} <= set(m.ERROR_CODES)
+    assert {"not_listening", "internal_error", "service_unavailable"} <= set(m.ERROR_CODES)
+    assert set(SERVICE_STATES) == set(m.ServerStatus.model_fields["state"].annotation.__args__)  # type: ignore[union-attr]
     assert set(ev.STOP_REASONS) == set(m.TtsStop.model_fields["reason"].annotation.__args__)  # type: ignore[union-attr]
+
+
+def test_protocol_md_states_the_version_the_server_speaks() -> None:
+    title = (ROOT / "PROTOCOL.md").read_text().splitlines()[0]
+    assert title == f"# Parley WebSocket protocol, version {m.PROTOCOL_VERSION}"
+    assert f"Version {m.PROTOCOL_VERSION} adds" in (ROOT / "PROTOCOL.md").read_text(), "say what the version changed"
 
 
 def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:

@@ -12,25 +12,12 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter
 
+from engine.availability import ServiceState
 from engine.events import LlmStatusValue, State, StopReason, TranscriptSource
-from services.errors import PROVIDER_ERROR_CODES
+from engine.history import AssistantStatus
+from websocket.parley.error_codes import ERROR_CODES as ERROR_CODES  # the codes of `Error`
 
-PROTOCOL_VERSION = "1.0"
-
-ERROR_CODES: dict[str, str] = {
-    "bad_json": "a text message is not a JSON object",
-    "unknown_type": "the message type is not one this protocol defines",
-    "bad_field": "a field is missing, of the wrong type or out of range",
-    "frame_too_short": "a binary frame is shorter than its 8-byte header",
-    "odd_length": "a binary frame's PCM16 payload has an odd number of bytes",
-    "frame_too_long": "a binary frame holds more than 100 ms of audio",
-    "frame_too_short_audio": "a binary frame holds less than 10 ms of audio",
-    "unsupported_sample_rate": "`configure` asked for a rate other than 16000, 24000 or 48000",
-    "not_listening": "text arrived while stopped; send `start` first",
-    **PROVIDER_ERROR_CODES,
-    "server_busy": "the server holds MAX_SESSIONS sessions; the socket closes with 1013",
-    "internal_error": "the server failed unexpectedly; the session continues (details are in the server log)",
-}
+PROTOCOL_VERSION = "1.1"
 
 
 # ----- client to server ------------------------------------------------------------
@@ -119,6 +106,38 @@ class SessionMessage(ServerMessage):
     history_messages: int = Field(description="items in the session's history")
     input_sample_rate: int = Field(description="the microphone rate the server expects")
     output_sample_rate: int = Field(description="the rate of the audio it sends")
+
+
+class HistoryEntry(BaseModel):
+    """One message of the conversation so far."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="the item's stable id")
+    role: Literal["user", "assistant"]
+    turn_id: int
+    text: str = Field(description="the user's words, or everything generated for the reply")
+    source: TranscriptSource | None = Field(description="user: speech or text; null for the assistant")
+    heard_text: str | None = Field(description="assistant: what the user heard of it; null for the user")
+    status: AssistantStatus | None = Field(description="assistant: completed, interrupted or failed")
+
+
+class HistoryMessage(ServerMessage):
+    """Right after `session`: the conversation so far, oldest first (empty for a new session),
+    so a reloaded or reconnected page shows what the server remembers."""
+
+    type: Literal["history"] = "history"
+    items: list[HistoryEntry] = Field(description="user and assistant messages, each with id, role, turn_id, "
+                                      "text, source (user), heard_text and status (assistant)")  # fmt: skip
+
+
+class ServerStatus(ServerMessage):
+    """After `session`, and whenever it changes: whether the server can answer. While `failed`,
+    typed turns are refused (`service_unavailable`) and audio is ignored."""
+
+    type: Literal["server_status"] = "server_status"
+    state: ServiceState = Field(description="starting (engines loading; turns wait), ready, or failed")
+    reason: str | None = Field(description="why it failed, naming the engine and the cause; null otherwise")
 
 
 class Status(ServerMessage):
@@ -254,7 +273,8 @@ class Metrics(ServerMessage):
 
 
 SERVER_MESSAGES: tuple[type[ServerMessage], ...] = (
-    SessionMessage, Status, PartialTranscript, FinalTranscript, LlmStatusMessage, LlmResponse, TtsStart, TtsEnd,
+    SessionMessage, HistoryMessage, ServerStatus, Status, PartialTranscript, FinalTranscript, LlmStatusMessage,
+    LlmResponse, TtsStart, TtsEnd,
     TtsStop, InterruptAcknowledged, StopAcknowledged, ResetAcknowledged, Configured, Error, Metrics,
 )  # fmt: skip
 

@@ -8,10 +8,12 @@ as `error{internal_error}` with a generic message; the detail goes to the log.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from engine import events as ev
 from engine.conversation import CommandRefused, Conversation
+from engine.history import AssistantMessage, Item, UserMessage
 from services.secrets import REDACTOR
 from session import Session
 from websocket.connection import WireProtocol
@@ -53,6 +55,7 @@ class ParleyRouter:
             history_messages=len(self.session.history.items), input_sample_rate=settings.input_sample_rate,
             output_sample_rate=self._output_rate,
         ))  # fmt: skip
+        self._send(m.HistoryMessage(session_id=self.session.id, items=history_entries(self.session.history.items)))
 
     # ----- client -> engine ------------------------------------------------------
 
@@ -154,7 +157,22 @@ def to_message(event: ev.Event, session_id: str) -> m.ServerMessage:
             return m.Error(session_id=sid, code=code, message=said, turn_id=turn_id, retry_after_s=retry_after_s)
         case ev.TurnMetrics(turn_id, values, interrupted):
             return m.Metrics(session_id=sid, turn_id=turn_id, interrupted=interrupted, **values)
+        case ev.ServiceStatus(state, reason):
+            return m.ServerStatus(session_id=sid, state=state, reason=reason)
     raise TypeError(f"{type(event).__name__} has no Parley message")
+
+
+def history_entries(items: Sequence[Item]) -> list[m.HistoryEntry]:
+    """The messages of a history, as a page shows them (tool calls and results are not shown)."""
+    entries: list[m.HistoryEntry] = []
+    for item in items:
+        if isinstance(item, UserMessage):
+            entries.append(m.HistoryEntry(id=item.id, role="user", turn_id=item.turn_id, text=item.text,
+                                          source=item.source, heard_text=None, status=None))  # fmt: skip
+        elif isinstance(item, AssistantMessage):
+            entries.append(m.HistoryEntry(id=item.id, role="assistant", turn_id=item.turn_id, text=item.text,
+                                          source=None, heard_text=item.heard_text, status=item.status))  # fmt: skip
+    return entries
 
 
 def parley_protocol(output_sample_rate: int, max_text_chars: int) -> WireProtocol:

@@ -83,6 +83,17 @@ class SentenceSegmenter:
         return None
 
 
+def sentence_ends(text: str) -> list[int]:
+    """Where each confirmed sentence of `text` ends (after its punctuation), by the same rules."""
+    segmenter = SentenceSegmenter(clause_min_chars=len(text) + 1)  # sentences only, never clauses
+    ends: list[int] = []
+    segmenter._buffer = text
+    while (cut := segmenter._find_boundary()) is not None:
+        ends.append((ends[-1] if ends else 0) + cut)
+        segmenter._buffer = segmenter._buffer[cut:]
+    return ends
+
+
 def _last_word(text: str, dot_index: int) -> str:
     start = dot_index
     while start > 0 and not text[start - 1].isspace():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.segmenter import SentenceSegmenter
+from utils.sentences import SentenceSegmenter
 
 
 def segment(text: str, step: int = 1, clause_min_chars: int = 60) -> list[str]:

@@ -1,0 +1,1 @@
+"""Benchmarks and evaluations; run each module as a script (see bench/run.sh)."""
