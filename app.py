@@ -9,7 +9,7 @@ import logging
 import logging.config
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
 
 
 @contextlib.asynccontextmanager
-async def running(server: Server, announce: bool) -> AsyncIterator[None]:
+async def running(server: Server, announce: Address | bool) -> AsyncIterator[None]:
     """The app's lifespan: the store writer, the session reaper, and warm-up in the background."""
     warm_up = [server.providers.warm_up]
     if server.settings.vad_confirm == "silero":
@@ -87,22 +87,43 @@ async def running(server: Server, announce: bool) -> AsyncIterator[None]:
         await server.providers.aclose()
 
 
-async def warm_then_announce(server: Server, steps: list[Callable[[], None]], announce: bool) -> None:
-    """Warm the engines up; then, for a person starting the server, the URL to open as the last line."""
+Address = tuple[str, int]
+
+
+async def warm_then_announce(server: Server, steps: list[Callable[[], None]], announce: Address | bool) -> None:
+    """Warm the engines up; then, for a person starting the server, one line: ready (or why
+    not), and the URL to open when the address is known."""
     readiness = server.readiness
     await readiness.warm_up(steps)
     if announce:
-        host = server.settings.host if server.settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-        url = f"http://{host}:{server.settings.port}/"
         said = f"ready in {readiness.warm_up_s:.1f} s" if readiness.ready else f"started, but {readiness.error}."
-        print(f"parley: {said} - open {url}", flush=True)
+        if isinstance(announce, tuple):
+            host, port = announce
+            said += f" - open http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/"
+        print(f"parley: {said}", flush=True)
+
+
+def uvicorn_cli_address(argv: list[str], env: Mapping[str, str]) -> Address | None:
+    """Where `uvicorn app:app [options]` listens: its --host and --port (or UVICORN_HOST and
+    UVICORN_PORT), else its defaults; None for a socket it is handed or a port it picks."""
+    options = {"--host": env.get("UVICORN_HOST", "127.0.0.1"), "--port": env.get("UVICORN_PORT", "8000")}
+    args = iter(argv)
+    for arg in args:
+        name, equals, value = arg.partition("=")
+        if name in ("--uds", "--fd"):
+            return None
+        if name in options:
+            options[name] = value if equals else next(args, "")
+    port = int(options["--port"]) if options["--port"].isdigit() else 0
+    return (options["--host"], port) if port else None
 
 
 def create_app(
     settings: Settings | None = None, provider_settings: Iterable[EnvSettings] = (), env_file: str | None = ".env",
-    announce: bool = False,
+    announce: Address | bool = False,
 ) -> FastAPI:  # fmt: skip
-    """The app. Provider settings not given are read from the environment and `env_file`."""
+    """The app. Provider settings not given are read from the environment and `env_file`;
+    `announce`: print the ready line (with the URL, given the address served)."""
     server = build_server(settings or get_settings(), provider_settings, env_file)
     app = FastAPI(title="Parley", lifespan=lambda _: running(server, announce))
     app.state.settings = server.settings
@@ -145,17 +166,21 @@ def add_routes(app: FastAPI, server: Server) -> None:
 class QuietStartup(logging.Filter):
     """Drops uvicorn's start-up chatter: Parley's own line says when to open which URL."""
 
-    CHATTER = ("Started server process", "Waiting for application startup", "Application startup complete",
-               "Uvicorn running on")  # fmt: skip
+    CHATTER = ("Started server process", "Waiting for application startup", "Application startup complete")
+
+    def __init__(self, own_url: bool = True) -> None:
+        super().__init__()
+        self.chatter = (*self.CHATTER, "Uvicorn running on") if own_url else self.CHATTER
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(self.CHATTER)
+        return not str(record.msg).startswith(self.chatter)
 
 
-def log_config(level: str) -> dict[str, Any]:
+def log_config(level: str, own_url: bool = True) -> dict[str, Any]:
     """uvicorn's logging, with every record passed through the secret redactor."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["filters"] = {"redact": {"()": RedactingFilter}, "quiet_startup": {"()": QuietStartup}}
+    quiet = {"()": QuietStartup, "own_url": own_url}
+    config["filters"] = {"redact": {"()": RedactingFilter}, "quiet_startup": quiet}
     for handler in config["handlers"].values():
         handler["filters"] = ["redact"]
     config["loggers"]["uvicorn.error"]["filters"] = ["quiet_startup"]
@@ -165,15 +190,17 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
-def startup_app() -> FastAPI:
-    """The app from `.env` and the environment, or one line per problem and exit status 2."""
+def startup_app(address_of: Callable[[Settings], Address | None]) -> FastAPI:
+    """The app from `.env` and the environment, or one line per problem and exit status 2;
+    `address_of`: where it will listen, when known (for the URL of the ready line)."""
     logging.config.dictConfig(log_config("info"))
     for warning in unknown_variables(".env", os.environ):  # first: a misspelling may be why what follows fails
         logging.getLogger("parley").warning("%s", warning)
     try:
         settings = get_settings()
-        logging.config.dictConfig(log_config(settings.log_level))
-        return create_app(settings, announce=True)
+        address = address_of(settings)
+        logging.config.dictConfig(log_config(settings.log_level, own_url=address is not None))
+        return create_app(settings, announce=address or True)
     except ConfigError as error:
         for problem in error.problems:
             print(f"parley: {problem}", file=sys.stderr)
@@ -181,7 +208,7 @@ def startup_app() -> FastAPI:
 
 
 def main() -> None:
-    application = startup_app()
+    application = startup_app(lambda settings: (settings.host, settings.port))
     settings = get_settings()
     uvicorn.run(
         application,
@@ -197,8 +224,8 @@ def main() -> None:
 
 def __getattr__(name: str) -> FastAPI:
     """`uvicorn app:app` builds the app on first access, so importing app.py stays cheap."""
-    if name == "app":
-        application = startup_app()
+    if name == "app":  # the bind address is uvicorn's: --host and --port, not HOST and PORT
+        application = startup_app(lambda _: uvicorn_cli_address(sys.argv[1:], os.environ))
         globals()["app"] = application
         return application
     raise AttributeError(name)

@@ -2,7 +2,9 @@
 # Measures what a new user waits for: a fresh clone of this repository (HEAD), a fresh
 # virtual environment and an empty pip cache, `bash scripts/run.sh`, until the page answers
 # a typed question. Prints the time of each part and the machine. Nothing outside a
-# temporary folder is touched; the folder is removed at the end.
+# temporary folder is touched; the folder is removed at the end. pip's configuration files
+# and PIP_FIND_LINKS are ignored, so the wheels come from PyPI as on a fresh machine (set
+# PARLEY_KEEP_PIP_CONFIG=1 where a proxy or mirror is the only way out).
 # Usage: bash scripts/measure_first_run.sh
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,6 +14,10 @@ trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf
 git clone --quiet "$repo" "$work/parley"
 cd "$work/parley"
 export PIP_CACHE_DIR="$work/pip-cache" PORT="$port"
+if [ -z "${PARLEY_KEEP_PIP_CONFIG:-}" ]; then
+  export PIP_CONFIG_FILE=/dev/null
+  unset PIP_FIND_LINKS PIP_INDEX_URL PIP_EXTRA_INDEX_URL
+fi
 started=$(date +%s.%N)
 bash scripts/run.sh >"$work/run.log" 2>&1 &
 server=$!

@@ -15,7 +15,8 @@ with_progress() {
     sleep 1
     if (( (SECONDS - started) % 10 == 0 )); then
       local last
-      last="$(grep -aoE '(Collecting|Downloading|Installing|Building|Successfully)[^\r]{0,70}|\[[0-9]+/[0-9]+\]' "$log" | tail -1 || true)"
+      last="$(grep -aoE '^(Collecting|Downloading) [^ ]+|Installing collected packages|Building wheel for [^ ]+|\[[0-9]+/[0-9]+\]' \
+        "$log" | tail -1 || true)"
       say "  $label: $((SECONDS - started)) s${last:+ ($last)}"
     fi
   done

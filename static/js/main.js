@@ -20,6 +20,7 @@ const stats = {
   playbackAcks: 0,
   underruns: 0,
   stopReceivedAt: {}, // turnId -> performance.now() when tts_stop arrived
+  flushes: {}, // turnId -> {droppedMs: unplayed audio the flush dropped, at}
   levels: [], // {audible, at: performance.now()} from the tap after the player
   sessions: [], // every `session` message
 };
@@ -45,6 +46,7 @@ const audio = new AudioEngine({
   },
   onPlayer(report) {
     stats.underruns = report.underruns ?? stats.underruns;
+    if (report.type === "flushed") stats.flushes[report.turnId] = { droppedMs: report.droppedMs, at: performance.now() };
     if (connection.sendJson({ type: "playback", turn_id: report.turnId, played_ms: report.playedMs })) {
       stats.playbackAcks++;
     }

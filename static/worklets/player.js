@@ -34,10 +34,12 @@ class PlayerProcessor extends AudioWorkletProcessor {
     } else if (message.type === "flush") {
       this.stopped.add(turnId);
       if (this.stopped.size > MAX_STOPPED) this.stopped.delete(this.stopped.values().next().value);
+      const before = this.queued;
       this.queue = this.queue.filter((item) => item.turnId !== turnId);
       this.queued = this.queue.reduce((n, item) => n + item.samples.length - item.offset, 0);
       if (this.queued === 0) this.playing = false;
-      this.port.postMessage({ type: "flushed", turnId, playedMs: this.playedMs(turnId) });
+      const droppedMs = ((before - this.queued) / sampleRate) * 1000; // what would have played without the flush
+      this.port.postMessage({ type: "flushed", turnId, playedMs: this.playedMs(turnId), droppedMs });
     } else if (message.type === "flushAll") {
       for (const item of this.queue) this.stopped.add(item.turnId);
       this.queue = [];

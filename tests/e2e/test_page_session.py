@@ -102,7 +102,9 @@ async def test_after_a_server_restart_nothing_is_stale_and_text_typed_meanwhile_
     first = await start_server(mock_llm_first_token_ms=60000)  # it is still thinking when it goes down
     proxy = DroppingProxy(int(first.http_url.rsplit(":", 1)[1]))
     await proxy.start()
-    page = (await open_page(f"http://127.0.0.1:{proxy.port}")).page
+    browser = await open_page(f"http://127.0.0.1:{proxy.port}")
+    browser.expect_console_error(r"WebSocket connection to '.*' failed")  # while the server is down
+    page = browser.page
     await type_message(page, "what time is it")
     await page.wait_for_selector("#state[data-state=thinking]", timeout=10000)
 

@@ -50,11 +50,9 @@ def start_and_read_first_line(command: list[str], env: dict[str, str]) -> tuple[
 def test_server_starts_says_where_to_go_and_reports_health(how: str) -> None:
     port = free_port()
     env = {**os.environ, "ASR_PROVIDER": "mock", "LLM_PROVIDER": "mock", "TTS_PROVIDER": "mock", "PORT": str(port)}
-    command = (
-        [sys.executable, "app.py"]
-        if how == "python app.py"
-        else [sys.executable, "-m", "uvicorn", "app:app", "--port", str(port)]
-    )
+    command = [sys.executable, "app.py"]
+    if how == "uvicorn app:app":  # uvicorn binds where its options say; PORT is not its setting
+        command, env["PORT"] = [sys.executable, "-m", "uvicorn", "app:app", "--port", str(port)], "1"
     process, line = start_and_read_first_line(command, env)
     try:
         assert re.fullmatch(rf"parley: ready in \d+\.\d s - open http://127\.0\.0\.1:{port}/", line), line

@@ -29,3 +29,22 @@ def test_unknown_variables_of_env_file_and_look_alikes_in_the_environment_are_wa
         f"MY_OWN_THING in {env_file} is not a Parley setting",
         f"TTS_PROVDER in {env_file} is not a Parley setting; did you mean TTS_PROVIDER?",
     ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "address"),
+    [
+        (["app:app"], {}, ("127.0.0.1", 8000)),
+        (["app:app", "--port", "9000", "--host", "0.0.0.0"], {}, ("0.0.0.0", 9000)),
+        (["app:app", "--port=9001"], {"UVICORN_HOST": "::1"}, ("::1", 9001)),
+        (["app:app"], {"UVICORN_PORT": "9002"}, ("127.0.0.1", 9002)),
+        (["app:app", "--port", "0"], {}, None),  # a port uvicorn picks: unknown here
+        (["app:app", "--uds", "/run/parley.sock"], {}, None),
+    ],
+)
+def test_the_ready_line_names_where_uvicorn_listens(
+    argv: list[str], env: dict[str, str], address: tuple[str, int] | None
+) -> None:
+    from app import uvicorn_cli_address
+
+    assert uvicorn_cli_address(argv, env) == address
