@@ -30,7 +30,7 @@ class Call:
     query: dict[str, str]
     body: Any
     started: float
-    finished: float | None = None  # when the last byte of the answer was sent
+    finished: float | None = None  # when the last piece of the answer was handed to the server to send
 
 
 @dataclass
