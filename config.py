@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from engine.options import EngineOptions
+    from server.settings import LimitSettings
 
 SUPPORTED_INPUT_RATES = (16000, 24000, 48000)
 
@@ -48,12 +49,15 @@ class EnvSettings(BaseSettings):
 
 
 class Settings(EnvSettings):
-    """The server: network, providers, conversation defaults, audio, turn taking, timeouts and limits."""
+    """The server: network, providers, conversation defaults, audio, turn taking and timeouts."""
 
     # Server
     host: str = Field("127.0.0.1", description="Address the server binds to.")
     port: int = Field(8000, ge=0, le=65535, description="TCP port of the server.")
     log_level: str = Field("info", description="Python logging level.")
+    shutdown_grace_s: float = Field(
+        10.0, ge=0, description="On SIGTERM, replies in flight may finish for this long before clients are closed."
+    )
 
     # Providers
     asr_provider: str = Field(
@@ -108,28 +112,6 @@ class Settings(EnvSettings):
     tts_idle_timeout_s: float = Field(10.0, gt=0, description="Longest gap between two TTS chunks.")
     reply_cancel_timeout_s: float = Field(1.0, gt=0, description="Bound on waiting for a cancelled reply's tasks.")
 
-    # Limits
-    ws_max_message_bytes: int = Field(
-        1 << 20,
-        ge=1024,
-        description="WebSocket messages above this close the socket with 1009 (python app.py; uvicorn: --ws-max-size).",
-    )
-    max_text_chars: int = Field(4000, ge=1, description="Longest accepted text_input or system_prompt.")
-    max_messages_per_s: float = Field(
-        400.0, gt=0, description="Sustained client message rate; a flood beyond it closes with 1008."
-    )
-    max_errors_per_min: int = Field(60, ge=1, description="Bad messages per minute before closing with 1008.")
-    outbound_queue_size: int = Field(
-        512, ge=16, description="Messages waiting to go to a client; overflow closes with 1008."
-    )
-    send_timeout_s: float = Field(10.0, gt=0, description="A client that takes a message no faster is dropped.")
-    ws_ping_interval_s: float = Field(20.0, gt=0, description="WebSocket ping interval (python app.py).")
-    ws_ping_timeout_s: float = Field(20.0, gt=0, description="Close a socket whose pong is this late.")
-    session_idle_timeout_s: float = Field(
-        300.0, gt=0, description="A disconnected session is kept this long for a reconnect."
-    )
-    max_sessions: int = Field(100, ge=1, description="Sessions held at once; more are refused (1013).")
-
     @field_validator("input_sample_rate")
     @classmethod
     def _supported_input_rate(cls, value: int) -> int:
@@ -150,10 +132,11 @@ class Settings(EnvSettings):
             raise ValueError("vad_start_ms must not exceed vad_preroll_ms")
         return self
 
-    def engine_options(self) -> EngineOptions:
-        """The narrow options the engine takes, built once per process."""
-        from engine.options import EngineOptions, ListenOptions, ReplyOptions
+    def engine_options(self, limits: LimitSettings) -> EngineOptions:
+        """The narrow options the engine takes, built once per process (with its budgets)."""
+        from engine.options import EngineBudgets, EngineOptions, ListenOptions, ReplyOptions
         from engine.turns.detector import TurnConfig
+        from utils.rates import FairShare, loop_clock
 
         turn = TurnConfig(
             aggressiveness=self.vad_aggressiveness,
@@ -163,7 +146,12 @@ class Settings(EnvSettings):
             max_utterance_ms=int(self.max_utterance_s * 1000),
         )
         listen = ListenOptions(
-            turn, self.vad_confirm, self.vad_confirm_threshold, self.asr_final_timeout_s, self.reply_cancel_timeout_s
+            turn, self.vad_confirm, self.vad_confirm_threshold, self.asr_final_timeout_s, self.reply_cancel_timeout_s,
+            limits.utterance_stall_ms / 1000, limits.audio_burst_ms,
+        )  # fmt: skip
+        budgets = EngineBudgets(
+            FairShare(limits.vad_windows_per_s, 64.0, loop_clock),
+            FairShare(limits.text_turns_per_s, limits.text_turn_burst, loop_clock),
         )
         reply = ReplyOptions(
             sample_rate=self.output_sample_rate,
@@ -175,7 +163,7 @@ class Settings(EnvSettings):
             tts_idle_timeout_s=self.tts_idle_timeout_s,
             cancel_timeout_s=self.reply_cancel_timeout_s,
         )
-        return EngineOptions(listen, reply, self.barge_in_min_ms)
+        return EngineOptions(listen, reply, self.barge_in_min_ms, budgets)
 
 
 class ConfigError(Exception):
@@ -234,6 +222,7 @@ def unknown_variables(env_file: str | None, environ: Mapping[str, str]) -> list[
 
 def settings_classes() -> list[type[EnvSettings]]:
     """Every settings class, the server's first, then each provider's (for the generated docs)."""
+    from server.settings import LimitSettings, SecuritySettings
     from services.registry import provider_settings_classes
 
-    return [Settings, *provider_settings_classes()]
+    return [Settings, SecuritySettings, LimitSettings, *provider_settings_classes()]

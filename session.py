@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 from engine.history import History, HistoryChange, item_from_dict, item_to_dict
 from engine.options import SessionSettings
+from services.secrets import short_hash
 from storage.base import SessionRecord, SessionStore
 from utils.aio import cancel_and_wait
 
@@ -31,6 +32,7 @@ class LiveState:
     """What exists only while the session is in memory."""
 
     connection: object | None = None  # the connection attached now, if any
+    address: str = ""  # the client address that created it (its sessions count against that address's cap)
     detached_at: float | None = None  # wall clock, when the last connection left
     audio_bytes_in: int = 0  # microphone PCM accepted, all connections together
     playback_acks: int = 0  # `playback` messages received
@@ -47,6 +49,7 @@ class Session:
         self.last_turn_id = last_turn_id
         self.created_at = time.time() if created_at is None else created_at
         self.live = LiveState()
+        self.log_name = short_hash(session_id)  # the id resumes the session: logs never show it
 
     def next_turn_id(self) -> int:
         self.last_turn_id = (self.last_turn_id + 1) % (1 << 32) or 1
@@ -63,7 +66,7 @@ class Session:
 
 
 class SessionLimitReached(Exception):
-    pass
+    """No room for a new session: every session counted against the cap is connected."""
 
 
 class SessionManager:
@@ -77,11 +80,13 @@ class SessionManager:
         max_sessions: int,
         idle_timeout_s: float,
         clock: Callable[[], float] = time.time,
+        max_per_address: int | None = None,
     ) -> None:
         self._defaults = defaults
         self.store = store
         self._max_items = max_items
         self._max_sessions = max_sessions
+        self._max_per_address = max_per_address or max_sessions
         self._idle_timeout_s = idle_timeout_s
         self._clock = clock
         self._sessions: dict[str, Session] = {}
@@ -95,18 +100,22 @@ class SessionManager:
     def get(self, session_id: str) -> Session | None:
         return self._sessions.get(session_id)
 
-    async def attach(self, connection: object, session_id: str | None) -> tuple[Session, object | None, bool]:
-        """The session to serve `connection`, the connection it replaces, and whether it was resumed."""
+    async def attach(
+        self, connection: object, session_id: str | None, address: str = ""
+    ) -> tuple[Session, object | None, bool]:
+        """The session to serve `connection` (from client `address`), the connection it replaces,
+        and whether it was resumed. A new session needs room: under both caps, or made by
+        forgetting the longest-disconnected session in the way."""
         await self.expire()
         session = self._sessions.get(session_id) if session_id else None
         if session is None and session_id and (record := await self.store.load(session_id)) is not None:
-            session = self._adopt(Session.from_record(record, self._max_items))
+            await self._make_room(address)
+            session = self._adopt(Session.from_record(record, self._max_items), address)
         resumed = session is not None
         if session is None:
-            if len(self._sessions) >= self._max_sessions:
-                raise SessionLimitReached(f"{self._max_sessions} sessions already open")
+            await self._make_room(address)
             settings = SessionSettings(**asdict(self._defaults))
-            session = self._adopt(Session(secrets.token_hex(16), settings, History(self._max_items)))
+            session = self._adopt(Session(secrets.token_hex(16), settings, History(self._max_items)), address)
             await self.store.save(session.record())
         live = session.live
         previous, live.connection, live.detached_at = live.connection, connection, None
@@ -126,8 +135,7 @@ class SessionManager:
             and now - s.live.detached_at >= self._idle_timeout_s
         ]  # fmt: skip
         for session in stale:
-            del self._sessions[session.id]
-            await self.store.delete(session.id)
+            await self._forget(session)
         if stale:
             log.info("expired %d idle session(s)", len(stale))
         return len(stale)
@@ -152,7 +160,29 @@ class SessionManager:
             self._writer = None
         await self.store.close()
 
-    def _adopt(self, session: Session) -> Session:
+    async def _make_room(self, address: str) -> None:
+        """Room for one more session from `address` under both caps, or SessionLimitReached."""
+        mine = [s for s in self._sessions.values() if s.live.address == address]
+        if len(mine) >= self._max_per_address:
+            await self._forget_oldest_detached(mine, f"{self._max_per_address} sessions already open from your address")
+        if len(self._sessions) >= self._max_sessions:
+            await self._forget_oldest_detached(list(self._sessions.values()), f"{self._max_sessions} sessions open")
+
+    async def _forget_oldest_detached(self, sessions: list[Session], full: str) -> None:
+        detached = [s for s in sessions if s.live.connection is None and s.live.detached_at is not None]
+        if not detached:
+            raise SessionLimitReached(f"{full}, all of them connected")
+        oldest = min(detached, key=lambda s: s.live.detached_at or 0.0)
+        log.info("session %s forgotten early to make room", oldest.log_name)
+        await self._forget(oldest)
+
+    async def _forget(self, session: Session) -> None:
+        self._sessions.pop(session.id, None)
+        self._dirty.discard(session.id)
+        await self.store.delete(session.id)
+
+    def _adopt(self, session: Session, address: str = "") -> Session:
+        session.live.address = address
         self._sessions[session.id] = session
         session.history.follow(lambda change: self._queue_write(session, change))
         return session
@@ -163,7 +193,7 @@ class SessionManager:
         try:
             self._writes.put_nowait((session, change))
         except asyncio.QueueFull:
-            log.warning("the session store is behind; session %s will be saved whole", session.id[:8])
+            log.warning("the session store is behind; session %s will be saved whole", session.log_name)
             self._dirty.add(session.id)
 
     async def _write_changes(self) -> None:

@@ -46,6 +46,8 @@ SETTINGS = {
     "VAD_END_SILENCE_MS": "600",
     "BARGE_IN_MIN_MS": "200",
     "MAX_SESSIONS": "200",
+    "MAX_CONNECTIONS_PER_ADDRESS": "64",  # every simulated user comes from 127.0.0.1
+    "MAX_SESSIONS_PER_ADDRESS": "200",
     "LOG_LEVEL": "warning",
 }
 

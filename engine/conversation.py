@@ -22,6 +22,7 @@ from engine.reply import Reply
 from engine.turns.policy import BargeInPolicy
 from engine.utterance import Utterance
 from services.base import Providers
+from utils.rates import TokenBucket, loop_clock
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,15 @@ class Conversation:
         self.session = state
         self._availability: Availability = availability or AlwaysReady()
         self._unwatch: Callable[[], None] = lambda: None
+        self._winding_down = False
         self._providers = providers
         self._options = options
         self._sink = sink
         self._policy = policy or BargeInPolicy(options.barge_in_min_ms)
-        self._listener = Listener(state, providers.asr, options.listen, sink, self, is_speech)
+        vad_share = None if is_speech else options.budgets.vad.join()
+        self._listener = Listener(state, providers.asr, options.listen, sink, self, is_speech, vad_share)
+        self._audio = TokenBucket(1000.0, options.listen.audio_burst_ms, loop_clock)  # ms of audio, real time
+        self._text_turns = options.budgets.text_turns.join()
         self._state: ev.State | None = None
         self._replies = Replies(options.reply.cancel_timeout_s)
 
@@ -80,6 +85,8 @@ class Conversation:
         providers have failed: nothing could answer it, and the client was told why)."""
         if self._availability.state == "failed":
             return
+        if not self._audio.take(len(pcm) / 2 / self.session.settings.input_sample_rate * 1000):
+            raise CommandRefused("audio_too_fast", "audio arrives faster than real time; the excess was dropped")
         self._listener.push(pcm, received_at)
         await self._replies.settle()
 
@@ -117,15 +124,23 @@ class Conversation:
 
     async def text_input(self, text: str) -> int:
         """A typed user turn; returns its turn id."""
+        if self._winding_down:
+            raise CommandRefused("service_unavailable", "the server is shutting down; reconnect in a moment")
         if not self.listening:
             raise CommandRefused("not_listening", "the session is stopped; send start first")
         if self._availability.state == "failed":
             raise CommandRefused("service_unavailable", self._availability.reason or "the server cannot answer")
-        turn_id = self.session.next_turn_id()
-        self._sink.emit(ev.Transcript(turn_id, text, final=True, source="text"))
-        timer = TurnTimer()
-        timer.mark("final_transcript_ms")
-        await self._begin_turn(turn_id, text, "text", timer, reason="text_input")
+        if not self._text_turns.take():
+            raise CommandRefused("rate_limited", "typed turns are arriving too fast; wait a moment")
+        turn_id, order, timer = self.session.next_turn_id(), self._listener.order, TurnTimer()
+        order.enter(turn_id)
+        try:
+            await order.wait_for_older(turn_id)  # speech still being transcribed was said first
+            self._sink.emit(ev.Transcript(turn_id, text, final=True, source="text"))
+            timer.mark("final_transcript_ms")
+            await self._begin_turn(turn_id, text, "text", timer, reason="text_input")
+        finally:
+            order.leave(turn_id)
         return turn_id
 
     async def interrupt(self) -> int | None:
@@ -177,6 +192,11 @@ class Conversation:
         settings.system_prompt = system_prompt if system_prompt is not None else settings.system_prompt
         return settings
 
+    def wind_down(self) -> None:
+        """The server is shutting down: the reply in flight may finish, no new turn begins."""
+        self._winding_down = True
+        self._listener.listening = False  # audio from now on is ignored
+
     def playback(self, turn_id: int, played_ms: float) -> None:
         """What the client has played of a turn's audio (during the reply, or after it was cut)."""
         self._replies.playback(turn_id, played_ms)
@@ -184,6 +204,7 @@ class Conversation:
     async def aclose(self) -> None:
         """End everything this conversation runs, each wait bounded."""
         self._unwatch()
+        self._text_turns.leave()
         self._replies.stop("disconnect")
         await self._listener.aclose()
         await self._replies.settle()
@@ -194,10 +215,15 @@ class Conversation:
     async def _begin_turn(
         self, turn_id: int, text: str, source: ev.TranscriptSource, timer: TurnTimer, reason: ev.StopReason
     ) -> None:
-        """Stop any reply and start this turn's, with no await between (two turns may race)."""
-        self._replies.stop(reason)
+        """Stop any reply and start this turn's, with no await between (two turns may race). A turn
+        a newer one waits behind is only remembered: the newer one is answered with it in view."""
+        superseded = self._listener.order.superseded(turn_id)
+        if not superseded:
+            self._replies.stop(reason)
         self.session.history.append(UserMessage(turn_id, text, source))
-        if not self._policy.holds_reply(self._listener.talking):
+        if superseded:
+            log.info("turn %d: a newer turn is waiting; this one is kept in history, unanswered", turn_id)
+        elif not self._policy.holds_reply(self._listener.talking):
             self._start_reply(turn_id, timer)
         # else the user is already saying more; that speech becomes the next turn
         await self._replies.settle()

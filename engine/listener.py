@@ -16,12 +16,14 @@ from typing import Any, Protocol, cast
 from engine import events as ev
 from engine.options import ConversationState, ListenOptions
 from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnDetector, TurnEvent
+from engine.turns.order import TurnOrder
 from engine.turns.speech_gate import SpeechGate
 from engine.utterance import Utterance
 from services.base import ASR, SessionASR
 from services.errors import ProviderError
 from utils.aio import cancel_and_wait
 from utils.audio import StreamResampler, bytes_for_ms
+from utils.rates import Share
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class Listener:
         sink: ev.EventSink,
         handler: SpeechHandler,
         is_speech: Callable[[bytes], bool] | None = None,
+        vad_share: Share | None = None,
     ) -> None:
         self.listening = True
         self._state = state
@@ -57,12 +60,14 @@ class Listener:
         self._handler = handler
         self._resampler = self._input_resampler()
         self._gate = None if is_speech else SpeechGate(options.turn.aggressiveness, options.vad_confirm,
-                                                       options.vad_confirm_threshold)  # fmt: skip
+                                                       options.vad_confirm_threshold, vad_share)  # fmt: skip
         self._detector = TurnDetector(options.turn, is_speech or self._gate)
         self._max_bytes = bytes_for_ms(options.turn.max_utterance_ms + options.turn.preroll_ms + 1000, VAD_RATE)
         self._utterance: Utterance | None = None
         self._finalizers: set[asyncio.Task[None]] = set()
         self._last_voiced_at = 0.0
+        self._stall: asyncio.TimerHandle | None = None
+        self.order = TurnOrder()  # typed turns join it too (the Conversation's text_input)
 
     def start(self) -> None:
         """Open the ASR's session recognizer now, for engines that keep one per session."""
@@ -83,6 +88,23 @@ class Listener:
             self._last_voiced_at = received_at
         for event in events:
             self._on_turn_event(event)
+        self._watch_for_stall()
+
+    def _watch_for_stall(self) -> None:
+        """While the user speaks, expect more audio: if none comes for `stall_s`, end the utterance."""
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+        if self._detector.in_speech and self.listening:
+            self._stall = asyncio.get_running_loop().call_later(self._options.stall_s, self._stalled)
+
+    def _stalled(self) -> None:
+        """Audio stopped arriving mid-utterance (a client that pings but sends nothing): the
+        utterance ends as if the silence that ends a turn had come."""
+        self._stall = None
+        log.info("no audio for %.1f s in the middle of speech: the utterance ends", self._options.stall_s)
+        silence_ms = self._options.turn.end_silence_ms + 100
+        self.push(bytes(bytes_for_ms(silence_ms, self._state.settings.input_sample_rate)), self._last_voiced_at)
 
     def input_rate_changed(self) -> None:
         self._resampler = self._input_resampler()
@@ -99,6 +121,9 @@ class Listener:
 
     async def drop_speech(self) -> None:
         """Forget speech in progress and turns not yet answered."""
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
         self._detector.reset()
         if self._gate is not None:
             self._gate.reset()
@@ -131,6 +156,7 @@ class Listener:
             return
         utterance.speech_end_at = self._last_voiced_at
         utterance.finish()
+        self.order.enter(utterance.turn_id)
         self._spawn(self._finalize(utterance))
 
     async def _finalize(self, utterance: Utterance) -> None:
@@ -141,9 +167,13 @@ class Listener:
             text = ""
         finally:
             await utterance.aclose()
-        if text and self.listening:
-            self._sink.emit(ev.Transcript(utterance.turn_id, text, final=True))
-            await self._handler.user_turn(utterance, text)
+        try:
+            await self.order.wait_for_older(utterance.turn_id)
+            if text and self.listening:
+                self._sink.emit(ev.Transcript(utterance.turn_id, text, final=True))
+                await self._handler.user_turn(utterance, text)
+        finally:
+            self.order.leave(utterance.turn_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run an utterance's last steps as a task this listener owns (cancelled on close)."""

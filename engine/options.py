@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 
 from engine.history import History
 from engine.turns.detector import TurnConfig
+from utils.rates import FairShare, loop_clock
 
 
 @dataclass
@@ -59,6 +60,17 @@ class ListenOptions:
     vad_confirm_threshold: float = 0.5
     asr_final_timeout_s: float = 10.0
     cancel_timeout_s: float = 1.0
+    stall_s: float = 1.5  # an utterance whose audio stops arriving ends after this long
+    audio_burst_ms: int = 2000  # audio may run ahead of real time by this much
+
+
+@dataclass(frozen=True)
+class EngineBudgets:
+    """Process-wide budgets of CPU-costly work, shared evenly by the conversations present, so
+    no client can starve the others: Silero windows per second, typed turns per second."""
+
+    vad: FairShare = field(default_factory=lambda: FairShare(3000.0, 64.0, loop_clock))
+    text_turns: FairShare = field(default_factory=lambda: FairShare(20.0, 3.0, loop_clock))
 
 
 @dataclass(frozen=True)
@@ -66,3 +78,4 @@ class EngineOptions:
     listen: ListenOptions = field(default_factory=ListenOptions)
     reply: ReplyOptions = field(default_factory=ReplyOptions)
     barge_in_min_ms: int = 200
+    budgets: EngineBudgets = field(default_factory=EngineBudgets)

@@ -72,6 +72,7 @@ class Reply:
         self._content = ""
         self._llm_done = False
         self._item_id: str | None = None
+        self._failure: ProviderError | None = None
         self._outcome: asyncio.Future[ReplyOutcome] = asyncio.get_running_loop().create_future()
 
     @property
@@ -136,10 +137,21 @@ class Reply:
             self._record("completed", self.pacer.sent_ms)
             self._finish("completed")
 
-    def _fail(self, error: ProviderError) -> None:
+    def _failed(self, error: ProviderError) -> None:
+        """A provider failed: the client hears of it now; what is already synthesized still plays,
+        and the turn ends as failed after it (nothing the user was hearing is cut)."""
+        if self._failure is not None:
+            return
         log.warning("turn %d: %s", self.turn_id, error)
+        self._failure = error
         self._sink.emit(ev.ErrorEvent(error.code, str(error), self.turn_id, error.retry_after_s))
-        self.stop("error")
+
+    def _end_failed(self) -> None:
+        if not self.done:
+            if not self._llm_done:
+                self._sink.emit(ev.LlmStatus(self.turn_id, "failed"))
+            self._record("failed", self.pacer.sent_ms)
+            self._finish("failed")
 
     async def _run_llm(self) -> None:
         opts = self._options
@@ -157,7 +169,8 @@ class Reply:
             if rest := segmenter.flush():
                 await self._queue_sentence(rest)
         except Exception as error:
-            self._fail(_as_provider_error("llm", error))
+            self._failed(_as_provider_error("llm", error))
+            await self._sentences.put(None)  # the sentences already queued are still spoken
             return
         self._llm_done = True
         self._sink.emit(ev.LlmText(self.turn_id, "", self._content, complete=True))
@@ -197,8 +210,8 @@ class Reply:
                     await self._audio.put((index, sentence, chunk))
                 index += 1
         except Exception as error:
-            self._fail(_as_provider_error("tts", error))
-            return
+            self._failed(_as_provider_error("tts", error))
+            self._tasks[0].cancel()  # no more sentences: the LLM stops
         await self._audio.put(None)
 
     async def _run_playout(self) -> None:
@@ -219,7 +232,10 @@ class Reply:
             current.end_ms = self.pacer.sent_ms
             self._sink.emit(ev.SpeechEnd(self.turn_id, self.pacer.sent_ms))
         await self.pacer.wait_for_playout()
-        self._complete()
+        if self._failure is not None:
+            self._end_failed()
+        else:
+            self._complete()
 
     def _send_frame(self, frame: bytes) -> None:
         if self._sequence == 0:

@@ -3,11 +3,13 @@
 Provider keys are `SecretStr` settings, so printing a settings object never shows them.
 `Redactor` knows every configured secret and replaces it (and anything that looks like an
 API key) in text: error messages before they reach a client, and every log record through
-`RedactingFilter`, since an SDK or a service may echo a key back.
+`RedactingFilter`, since an SDK or a service may echo a key back; session ids and tokens in
+query strings become a short hash or a mask.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable
@@ -19,6 +21,18 @@ MASK = "[redacted]"
 MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
 # Key-shaped tokens: OpenAI-style sk-..., bearer tokens, long hex or base64 runs after "key"
 _KEY_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{8,}|Bearer\s+[A-Za-z0-9._\-]{8,})")
+# Credentials in URLs (uvicorn logs the query string of every request): a session id resumes a
+# conversation, so it is a bearer token too; it becomes its short hash, which still correlates.
+_QUERY_SECRETS = re.compile(r"\b(session_id|token|access_token)=([^&\s\"']+)")
+
+
+def short_hash(value: str) -> str:
+    """A stable 8-character stand-in for an identifier that must not be logged."""
+    return "#" + hashlib.sha256(value.encode()).hexdigest()[:8]
+
+
+def _mask_query(match: re.Match[str]) -> str:
+    return f"{match[1]}={short_hash(match[2]) if match[1] == 'session_id' else MASK}"
 
 
 class Redactor:
@@ -37,7 +51,7 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        return _KEY_SHAPES.sub(MASK, text)
+        return _QUERY_SECRETS.sub(_mask_query, _KEY_SHAPES.sub(MASK, text))
 
 
 REDACTOR = Redactor()  # the process's; app.py teaches it the configured secrets at start

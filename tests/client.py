@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from clients.python.parley_client import Client as ProtocolClient
-from clients.python.parley_client import encode_audio_in
+from clients.python.parley_client import Client as ProtocolClient, encode_audio_in
 
 DATA = Path(__file__).parent / "data"
 __all__ = ["Client", "encode_audio_in", "load_speech", "silence"]

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from app import create_app
 from config import EnvSettings, Settings, settings_classes
+from server.settings import LimitSettings
 from services.registry import ProviderFactory
 from session import Session, SessionManager
 from tests.fakes.cloud import FakeCloud, running_cloud, stop_cloud
@@ -37,6 +38,7 @@ FAST_MOCKS: dict[str, Any] = {
     "mock_tts_first_byte_ms": 10,
     "mock_tts_ms_per_char": 12,
     "mock_tts_rtf": 0.02,
+    "audio_burst_ms": 120_000,  # tests stream speech up to 8x real time; tests/integration/test_limits.py does not
 }
 LOCAL: dict[str, Any] = {"asr_provider": "local", "llm_provider": "local", "tts_provider": "local"}
 
@@ -142,7 +144,7 @@ async def start_server() -> AsyncIterator[StartServer]:
             host="127.0.0.1",
             port=0,
             log_level="warning",
-            ws_max_size=config.server.ws_max_message_bytes,
+            ws_max_size=config.provider(LimitSettings).ws_max_message_bytes,
             lifespan="on",
         )
         server = uvicorn.Server(uv_config)

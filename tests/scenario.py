@@ -27,6 +27,7 @@ from engine.availability import Availability
 from engine.conversation import Conversation
 from engine.history import History
 from engine.options import SessionSettings
+from server.settings import LimitSettings
 from services.base import ASRCapabilities, Providers
 from services.mock.asr import MockASR
 from services.mock.settings import MockASRSettings
@@ -122,7 +123,7 @@ class Scenario:
         defaults = factory.for_session()
         asr = ScenarioASR(self.config.provider(MockASRSettings), self._speech, lambda: self._origin, self._asr_rate)
         providers = Providers(asr=asr, llm=defaults.llm, tts=defaults.tts)
-        options = self.config.server.engine_options()
+        options = self.config.server.engine_options(self.config.provider(LimitSettings))
         conversation = Conversation(
             session, providers, options, sink, is_speech=lambda f: f[:1] == b"\x01", availability=self._availability
         )

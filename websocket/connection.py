@@ -3,8 +3,10 @@ send loops over one bounded outbound queue, limits, and a close that is bounded 
 
 The protocol (a codec and a router, e.g. websocket/parley/) turns frames into engine
 commands and engine events into frames; this module knows neither. The connection owns
-three tasks (receive, send, close request); whichever ends first ends the connection, and
-the rest are cancelled and joined with a bound, so a disconnect leaves nothing running.
+four tasks (receive, send, idle watch, close request); whichever ends first ends the
+connection, and the rest are cancelled and joined with a bound, so a disconnect leaves
+nothing running. A client that stops reading is not closed politely (that waits on a send
+buffer that never drains) but aborted, so its socket is released at once.
 """
 
 from __future__ import annotations
@@ -24,24 +26,13 @@ from engine.options import EngineOptions
 from services.registry import ProviderFactory
 from session import Session, SessionLimitReached, SessionManager
 from utils.aio import bounded, cancel_and_wait
-from websocket.limits import ErrorBudget, TokenBucket
+from utils.rates import TokenBucket
+from websocket.admission import Admission, Handshake
+from websocket.close_codes import CLOSE_IDLE, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_REPLACED, CLOSE_TRY_LATER
+from websocket.limits import ErrorBudget
 from websocket.outbound import OutboundQueue
 
 log = logging.getLogger(__name__)
-
-CLOSE_NORMAL = 1000
-CLOSE_POLICY = 1008
-CLOSE_TOO_BIG = 1009
-CLOSE_TRY_LATER = 1013
-CLOSE_REPLACED = 4001
-CLOSE_CODES = {
-    CLOSE_NORMAL: "normal close",
-    CLOSE_POLICY: "more than MAX_MESSAGES_PER_S messages (sustained), more than MAX_ERRORS_PER_MIN bad messages "
-    "in a minute, or a client that does not read what it is sent",
-    CLOSE_TOO_BIG: "a message larger than WS_MAX_MESSAGE_BYTES",
-    CLOSE_TRY_LATER: "too many sessions",
-    CLOSE_REPLACED: "the session was resumed by a newer connection",
-}
 CLOSE_BOUND_S = 2.0
 
 
@@ -50,6 +41,9 @@ class Router(EventSink, Protocol):
 
     def bind(self, conversation: Conversation, resumed: bool) -> None: ...
 
+    def going_away(self, reconnect_after_s: float) -> None:
+        """The server is shutting down: tell the client when to come back."""
+
     async def on_text(self, raw: str) -> None: ...
 
     async def on_bytes(self, raw: bytes) -> None: ...
@@ -57,10 +51,12 @@ class Router(EventSink, Protocol):
 
 @dataclass(frozen=True)
 class WireProtocol:
-    """How to speak one protocol: a router per connection, and the refusal sent when full."""
+    """How to speak one protocol: a router per connection, the refusal sent when full, and the
+    subprotocol name accepted when a client offers it."""
 
     router: Callable[[Session, OutboundQueue, Connection], Router]
     refusal: Callable[[str, str], str]  # (code, message) -> a text frame
+    subprotocol: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,30 +65,51 @@ class ConnectionLimits:
     max_messages_per_s: float
     max_errors_per_min: int
     send_timeout_s: float
+    idle_timeout_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class ConnectionServices:
+    """What every connection of the process shares."""
+
+    sessions: SessionManager
+    providers: ProviderFactory
+    engine: EngineOptions
+    limits: ConnectionLimits
+    admission: Admission
+    availability: Availability | None = None
 
 
 class Connection:
-    def __init__(
-        self, websocket: WebSocket, sessions: SessionManager, providers: ProviderFactory, engine: EngineOptions,
-        limits: ConnectionLimits, protocol: WireProtocol, availability: Availability | None = None,
-    ) -> None:  # fmt: skip
+    def __init__(self, websocket: WebSocket, services: ConnectionServices, protocol: WireProtocol) -> None:
         self.ws = websocket
-        self.sessions = sessions
-        self.outbound = OutboundQueue(limits.outbound_queue_size)
-        self._providers = providers
-        self._engine = engine
-        self._limits = limits
+        self.services = services
+        self.sessions = services.sessions
+        self.outbound = OutboundQueue(services.limits.outbound_queue_size)
+        self.address = websocket.client.host if websocket.client else ""
         self._protocol = protocol
-        self._availability = availability
-        self._rate = TokenBucket(limits.max_messages_per_s)
-        self._errors = ErrorBudget(limits.max_errors_per_min)
+        self._limits = services.limits
+        loop_time = asyncio.get_running_loop().time
+        self._rate = TokenBucket(self._limits.max_messages_per_s, max(self._limits.max_messages_per_s, 50), loop_time)
+        self._errors = ErrorBudget(self._limits.max_errors_per_min)
         self._close_requested = asyncio.Event()
         self._close_code = CLOSE_NORMAL
         self._close_reason = ""
+        self._abort = False
+        self._idle: asyncio.Timeout | None = None
+        self.conversation: Conversation | None = None  # once attached
+        self._router: Router | None = None
 
-    def request_close(self, code: int, reason: str) -> None:
+    def going_away(self, reconnect_after_s: float) -> None:
+        """Shutdown begins: the client is told; the reply in flight may finish, no new turn starts."""
+        if self._router is not None and self.conversation is not None:
+            self._router.going_away(reconnect_after_s)
+            self.conversation.wind_down()
+
+    def request_close(self, code: int, reason: str, abort: bool = False) -> None:
+        """End the connection with `code`; `abort`: drop the socket without a close handshake."""
         if not self._close_requested.is_set():
-            self._close_code, self._close_reason = code, reason
+            self._close_code, self._close_reason, self._abort = code, reason, abort
             self._close_requested.set()
 
     def rejected(self) -> None:
@@ -103,10 +120,26 @@ class Connection:
         return asyncio.get_running_loop().time()
 
     async def run(self) -> None:
-        if not await self._accept():
+        ws = self.ws
+        offered = ws.scope.get("subprotocols", [])
+        handshake = Handshake.read(self.address, ws.url.scheme, ws.headers, ws.query_params, offered)
+        admission = self.services.admission
+        if (why := admission.refusal(handshake)) is not None:
+            log.info("%s refused before accept: %s", self.address, why)
+            await bounded(self.ws.close(CLOSE_POLICY), CLOSE_BOUND_S, "refuse")  # before accept: HTTP 403
             return
+        admission.enter(self.address, self)
         try:
-            session, previous, resumed = await self.sessions.attach(self, self.ws.query_params.get("session_id"))
+            if await self._accept(handshake):
+                await self._attach_and_serve()
+        finally:
+            admission.leave(self.address, self)
+
+    async def _attach_and_serve(self) -> None:
+        try:
+            session, previous, resumed = await self.sessions.attach(
+                self, self.ws.query_params.get("session_id"), self.address
+            )
         except SessionLimitReached as exc:
             await bounded(self.ws.send_text(self._protocol.refusal("server_busy", str(exc))), CLOSE_BOUND_S, "refuse")
             await self._close(CLOSE_TRY_LATER, "too many sessions")
@@ -114,10 +147,12 @@ class Connection:
         if isinstance(previous, Connection):
             previous.request_close(CLOSE_REPLACED, "session resumed by a newer connection")
         router = self._protocol.router(session, self.outbound, self)
+        services = self.services
         conversation = Conversation(
-            session, self._providers.for_session(), self._engine, router, availability=self._availability
+            session, services.providers.for_session(), services.engine, router, availability=services.availability
         )
         router.bind(conversation, resumed)
+        self.conversation, self._router = conversation, router
         conversation.begin()
         try:
             await self._serve(router)
@@ -125,12 +160,13 @@ class Connection:
             await conversation.aclose()
             self.sessions.detach(session, self)
             await self._close(self._close_code, self._close_reason)
-            log.info("session %s: connection closed (%d %s)", session.id[:8], self._close_code, self._close_reason)
+            log.info("session %s: connection closed (%d %s)", session.log_name, self._close_code, self._close_reason)
 
     async def _serve(self, router: Router) -> None:
         tasks = [
             asyncio.create_task(self._receive_loop(router), name="ws-receive"),
             asyncio.create_task(self._send_loop(), name="ws-send"),
+            asyncio.create_task(self._idle_watch(), name="ws-idle"),
             asyncio.create_task(self._close_requested.wait(), name="ws-close-request"),
         ]
         try:
@@ -143,7 +179,9 @@ class Connection:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            if not self._rate.allow():
+            if self._idle is not None:
+                self._idle.reschedule(self.loop_time() + self._limits.idle_timeout_s)
+            if not self._rate.take():
                 self.request_close(CLOSE_POLICY, "message rate limit exceeded")
                 return
             if (text := message.get("text")) is not None:
@@ -159,18 +197,41 @@ class Connection:
                 async with asyncio.timeout(self._limits.send_timeout_s):
                     await send
             except TimeoutError:
-                self.request_close(CLOSE_POLICY, "client is not reading")
+                self.request_close(CLOSE_POLICY, "client is not reading", abort=True)
                 return
-        self.request_close(CLOSE_POLICY, "client is not reading fast enough")
+        self.request_close(CLOSE_POLICY, "client is not reading fast enough", abort=True)
 
-    async def _accept(self) -> bool:
+    async def _idle_watch(self) -> None:
+        """Close a connection the client has sent nothing on for the idle timeout."""
+        try:
+            async with asyncio.timeout(self._limits.idle_timeout_s) as self._idle:
+                await asyncio.Event().wait()  # only the deadline ends this; every message moves it
+        except TimeoutError:
+            self.request_close(CLOSE_IDLE, "idle")
+
+    async def _accept(self, handshake: Handshake) -> bool:
+        offered = self._protocol.subprotocol
+        subprotocol = offered if offered is not None and offered in handshake.subprotocols else None
         try:
             async with asyncio.timeout(CLOSE_BOUND_S):
-                await self.ws.accept()
+                await self.ws.accept(subprotocol=subprotocol)
         except Exception as error:
             log.debug("accept failed: %r", error)
             return False
         return True
 
     async def _close(self, code: int, reason: str) -> None:
-        await bounded(self.ws.close(code, reason), CLOSE_BOUND_S, "close")
+        """Close politely, but never hold a socket: a client that has not answered the close within
+        CLOSE_BOUND_S (or cannot even be sent it) is dropped, its unsent data discarded."""
+        abort = self.ws.scope.get("extensions", {}).get("transport.abort")
+        if not self._abort:
+            try:
+                async with asyncio.timeout(CLOSE_BOUND_S):
+                    await self.ws.close(code, reason)
+                if abort is not None:
+                    asyncio.get_running_loop().call_later(CLOSE_BOUND_S, abort)  # a no-op once closed
+                return
+            except Exception as error:  # the close frame could not even be sent
+                log.debug("close failed: %r", error)
+        if abort is not None:
+            abort()

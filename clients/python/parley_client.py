@@ -58,9 +58,18 @@ class Client:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def connect(cls, url: str, session_id: str | None = None, **kwargs: Any) -> Self:
+    async def connect(
+        cls, url: str, session_id: str | None = None, token: str | None = None,
+        connect_options: dict[str, Any] | None = None, **kwargs: Any,
+    ) -> Self:  # fmt: skip
+        """Open a conversation (resuming `session_id`); `token` where the server requires one;
+        `connect_options` go to websockets.connect (origin, local_addr...)."""
         target = f"{url}?session_id={session_id}" if session_id else url
-        client = cls(await websockets.connect(target, max_size=None), **kwargs)
+        options = dict(connect_options or {})
+        if token:
+            headers = options.get("additional_headers", {})
+            options["additional_headers"] = {**headers, "Authorization": f"Bearer {token}"}
+        client = cls(await websockets.connect(target, max_size=None, **options), **kwargs)
         client._tasks.append(asyncio.create_task(client._read()))
         if client.ack_playback:
             client._tasks.append(asyncio.create_task(client._ack_loop()))

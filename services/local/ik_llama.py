@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,11 @@ class Sampling:
     seed: int | None = None
 
 
+def _free(context: Any, model: Any) -> None:
+    context.close()
+    model.close()
+
+
 class IkLlama:
     def __init__(self, path: str, context_tokens: int, threads: int, chat_template: str | None = None) -> None:
         api = _load_api()
@@ -78,6 +84,8 @@ class IkLlama:
         self._api = api
         self._model = IkModel(path)
         self._context = IkContext(self._model, n_ctx=context_tokens, n_threads=threads, flash_attn=False)
+        # freed at exit while the library's module globals still exist (their own __del__ runs too late)
+        weakref.finalize(self, _free, self._context, self._model)
         self.context_tokens = context_tokens
         self.n_vocab = self._model.n_vocab
         # the model's own template; a base model has none, and then a llama.cpp template name must be given

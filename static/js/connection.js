@@ -1,11 +1,15 @@
 // One WebSocket to /ws that survives drops: it reconnects with backoff and resumes the
-// session by id (kept in sessionStorage, so a page reload resumes it too).
+// session by id (kept in sessionStorage, so a page reload resumes it too). Where the server
+// requires a token, the page is opened as .../#token=...: the token is kept for the tab,
+// taken out of the address bar, and offered as a subprotocol (browsers cannot set headers).
 import { CLOSE_CODES } from "./protocol-constants.js";
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const MAX_BUFFERED_BYTES = 256 * 1024; // beyond this the link is stalled: drop audio, not memory
 const SESSION_KEY = "parley.session_id";
+const TOKEN_KEY = "parley.token";
 const REPLACED = CLOSE_CODES.REPLACED;
+const IDLE = CLOSE_CODES.IDLE;
 
 export class Connection {
   constructor({ onMessage, onAudio, onLink }) {
@@ -14,11 +18,14 @@ export class Connection {
     this.onLink = onLink; // (state: connecting | open | reconnecting | replaced | closed, detail)
     // detail of "open": the `session` message, and `askedFor`: the session id this connection asked to resume
     this.sessionId = sessionStorage.getItem(SESSION_KEY);
+    this.token = takeToken();
     this.ws = null;
     this.attempt = 0;
     this.timer = null;
     this.closing = false;
     this.droppedAudioFrames = 0;
+    this.idle = false; // closed by the server after a long silence: reconnect on the next use
+    this.reconnectAfterMs = null; // the server's hint when it goes away (`going_away`)
   }
 
   get open() {
@@ -27,10 +34,12 @@ export class Connection {
 
   connect() {
     clearTimeout(this.timer);
+    this.idle = false;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const askedFor = this.sessionId;
     const query = askedFor ? `?session_id=${encodeURIComponent(askedFor)}` : "";
-    const ws = new WebSocket(`${scheme}//${location.host}/ws${query}`);
+    const protocols = ["parley", ...(this.token ? [`parley.token.${this.token}`] : [])];
+    const ws = new WebSocket(`${scheme}//${location.host}/ws${query}`, protocols);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     this.onLink(this.attempt === 0 ? "connecting" : "reconnecting");
@@ -57,13 +66,23 @@ export class Connection {
         this.onLink("closed");
       } else if (event.code === REPLACED) {
         this.onLink("replaced"); // another tab resumed this conversation; do not fight it
+      } else if (event.code === IDLE) {
+        this.idle = true;
+        this.onLink("idle");
       } else {
-        const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+        const backoff = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+        const delay = this.reconnectAfterMs ?? backoff;
+        this.reconnectAfterMs = null;
         this.attempt++;
         this.onLink("reconnecting", { code: event.code, delayMs: delay });
         this.timer = setTimeout(() => this.connect(), delay);
       }
     };
+  }
+
+  /** After an idle close: connect again because the user is doing something. */
+  wake() {
+    if (this.idle) this.connect();
   }
 
   sendJson(message) {
@@ -86,4 +105,14 @@ export class Connection {
     clearTimeout(this.timer);
     if (this.ws) this.ws.close(1000, "page closed");
   }
+}
+
+/** The access token from the address (#token=...), kept for this tab; or the one kept before. */
+function takeToken() {
+  const match = location.hash.match(/[#&]token=([^&]+)/);
+  if (match) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
 }

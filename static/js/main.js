@@ -102,6 +102,10 @@ function handle(message) {
     case "server_status":
       view.setService(message.state, message.reason);
       break;
+    case "going_away":
+      connection.reconnectAfterMs = message.reconnect_after_s * 1000;
+      view.setLink("leaving");
+      break;
     case "reset_acknowledged":
       stoppedTurns.clear();
       outbox.clear();
@@ -149,6 +153,7 @@ function handle(message) {
 
 async function start() {
   toggle.disabled = true;
+  connection.wake();
   try {
     await audio.startMicrophone({ processing: params.get("processing") !== "off" });
     micOn = true;
@@ -180,6 +185,7 @@ form.addEventListener("submit", async (event) => {
   const text = input.value.trim();
   if (!text) return;
   input.value = "";
+  connection.wake();
   await audio.init(); // a user gesture: playback may start
   if (serverState === "stopped") connection.sendJson({ type: "start" }); // typing needs no microphone
   outbox.submit(text, connection.open);
@@ -191,5 +197,20 @@ newConversation.addEventListener("click", () => {
 
 window.addEventListener("pagehide", () => connection.close());
 if (params.has("debug")) window.parley = { stats, connection, audio, view, start, stop }; // diagnostics and tests
+/** Where the server wants a token, say so instead of knocking at a closed door. */
+async function checkAccess() {
+  const headers = connection.token ? { authorization: `Bearer ${connection.token}` } : {};
+  try {
+    const access = await (await fetch("/v1/access", { headers, cache: "no-store" })).json();
+    if (!access.auth_required || access.authorized) return true;
+    view.setService("denied", connection.token
+      ? "The access token in this page's address was not accepted (it may have expired): ask for a new link."
+      : "This server needs an access token: open the link you were given (it ends in #token=…).");
+  } catch {
+    return true; // the server is not answering yet: the connection's own retries will tell
+  }
+  return false;
+}
+
 view.setState("offline");
-connection.connect();
+if (await checkAccess()) connection.connect();

@@ -13,6 +13,8 @@ const LINK_LABELS = {
   reconnecting: "Connection lost, reconnecting…",
   replaced: "This conversation continues in another tab",
   closed: "Disconnected",
+  idle: "Disconnected while idle: it reconnects when you speak or type",
+  leaving: "The server is restarting; reconnecting soon…",
 };
 const ERROR_SHOWN_MS = 8000;
 const NEAR_BOTTOM_PX = 64; // closer than this to the end of the log counts as reading the newest message

@@ -146,3 +146,15 @@ async def test_an_engine_that_failed_to_load_is_a_banner_and_turns_are_refused_w
         await page.wait_for_selector(f".message.user.refused:has-text('{attempt}') >> text=Not answered", timeout=5000)
     assert await page.locator(".errors .error").count() == 0, "no toast each time: the banner says it"
     assert await banner.is_visible()
+
+
+async def test_an_idle_page_is_disconnected_and_comes_back_when_the_user_types(
+    start_server: StartServer, open_page: OpenPage
+) -> None:
+    server = await start_server(connection_idle_timeout_s=1)
+    page = (await open_page(server.http_url)).page
+    await page.wait_for_selector("#link[data-link=idle]", timeout=10000)
+    assert "reconnects when you speak or type" in (await page.text_content("#link") or "")
+    await type_message(page, "back again")
+    await reply_to(page, "back again")
+    assert await page.locator(".message.user:not(.pending)").count() == 1

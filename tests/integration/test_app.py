@@ -139,7 +139,7 @@ def test_health_says_starting_then_why_loading_failed() -> None:
 
     config = make_config(llm_provider="local", local_llm_model_path=BROKEN_GGUF)
     app = create_app(config.server, config.providers, env_file=None)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         end = time.monotonic() + 30
         while (response := client.get("/healthz")).json()["status"] == "starting" and time.monotonic() < end:
             assert response.status_code == 503

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from services.openai.settings import OpenAISettings
-from services.secrets import MASK, RedactingFilter, Redactor
+from services.secrets import MASK, RedactingFilter, Redactor, short_hash
 from tests.client import Client
 from tests.fakes.behaviour import Behaviour
 from tests.fakes.cloud import OPENAI_KEY, FakeCloud
@@ -62,3 +62,26 @@ async def test_a_key_echoed_by_a_service_reaches_no_client_no_health_check_and_n
     for place, text in {"client": sent, "/healthz": json.dumps([health, health_after]), "log": logs}.items():
         assert OPENAI_KEY not in text, f"the key reached the {place}"
     assert MASK in sent and "HTTP Request" in logs, "the error was said, and the log was at debug"
+
+
+def test_session_ids_and_tokens_in_query_strings_never_reach_the_log() -> None:
+    redactor = Redactor()
+    line = '127.0.0.1:5000 - "WebSocket /ws?session_id=0123456789abcdef0123456789abcdef&token=abc.def" [accepted]'
+    cleaned = redactor(line)
+    assert "0123456789abcdef0123456789abcdef" not in cleaned and "abc.def" not in cleaned
+    assert f"session_id={short_hash('0123456789abcdef0123456789abcdef')}" in cleaned, "still correlates"
+    assert "token=[redacted]" in cleaned
+
+
+def test_a_clients_invalid_utf8_is_one_warning_line_without_a_traceback() -> None:
+    from server.logs import ClientNoise
+
+    try:
+        b"\xff".decode()
+    except UnicodeDecodeError:
+        record = logging.LogRecord(
+            "uvicorn.error", logging.ERROR, __file__, 1, "Invalid UTF-8 sequence received from client.", None,
+            sys.exc_info(),
+        )  # fmt: skip
+    assert ClientNoise().filter(record)
+    assert record.levelno == logging.WARNING and record.exc_info is None and "1007" in record.getMessage()

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from dotenv import dotenv_values
 
-from config import Settings as ServerSettings
-from config import load_settings
+from config import Settings as ServerSettings, load_settings
 from services.base import ChatMessage, Finish, TextDelta
 from services.registry import Kind, ProviderFactory
 from tests.local.conftest import synthesize

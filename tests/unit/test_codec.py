@@ -8,8 +8,7 @@ import struct
 import pytest
 
 from tests.client import encode_audio_in
-from websocket.parley import codec
-from websocket.parley import messages as m
+from websocket.parley import codec, messages as m
 
 
 def test_audio_in_header_is_timestamp_then_flags_little_endian() -> None:

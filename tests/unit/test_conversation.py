@@ -152,3 +152,20 @@ async def test_two_turns_arriving_together_leave_exactly_one_reply_running() -> 
     assert running and {name.split("-")[1] for name in running} == {"3"}, running
     stops = [(e.turn_id, e.reason) for e in log.of(ev.SpeechStop)]
     assert stops == [(1, "text_input"), (2, "text_input"), (3, "disconnect")], "the end of the scenario closes it"
+
+
+async def test_a_slow_transcript_of_older_speech_never_cuts_the_reply_to_a_newer_typed_turn() -> None:
+    log = await (
+        Scenario(vad_end_silence_ms=600, mock_asr_final_delay_ms=800)
+        .user_says(0.2, 1.0, "older spoken words")  # ends at 1.6 s; its transcript comes at 2.4 s
+        .user_types(1.8, "newer typed words")
+        .run(until=5)
+    )
+    finals = [(e.turn_id, e.source) for e in log.of(ev.Transcript, final=True)]
+    assert finals == [(1, "speech"), (2, "text")], "turn ids never go backwards"
+    assert log.first(ev.Transcript, source="text")[0] == pytest.approx(2.4, abs=0.05), "the typed turn waited"
+    assert {e.turn_id for e in log.of(ev.LlmText)} == {2} and log.of(ev.SpeechStop) == [], "one reply, never cut"
+    user_1, user_2, answer = log.session.history.items
+    assert isinstance(user_1, UserMessage) and (user_1.turn_id, user_1.text) == (1, "older spoken words")
+    assert isinstance(user_2, UserMessage) and user_2.turn_id == 2
+    assert isinstance(answer, AssistantMessage) and answer.turn_id == 2

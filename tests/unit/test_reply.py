@@ -131,8 +131,24 @@ async def test_an_llm_fault_ends_the_reply_with_an_error(fault: str, code: str, 
     ((at, error),) = h.sink.timed(ev.ErrorEvent)
     assert error.code == code and error.turn_id == 1
     assert at - start == pytest.approx(after_s, abs=0.02)  # the first-token timeout, exactly
-    assert h.sink.of(ev.SpeechStop)[0].reason == "error"
+    assert h.sink.of(ev.SpeechStop) == [] and h.sink.of(ev.AudioOut) == [], "nothing was synthesized, nothing cut"
     assert h.sink.of(ev.LlmStatus)[-1].status == "failed"
+
+
+async def test_a_tts_failure_on_sentence_two_lets_sentence_one_play_to_its_end() -> None:
+    h = Harness(mock_llm_sentences=3, mock_tts_fault="raise", mock_tts_fault_on="2")
+    h.reply.start()
+    assert await h.reply == "failed"
+    assert await h.reply.wait_closed(1.0)
+    (first,) = h.sink.of(ev.SpeechStart)
+    ((error_at, error),) = h.sink.timed(ev.ErrorEvent)
+    ((end_at, end),) = h.sink.timed(ev.SpeechEnd)
+    audio = h.sink.of(ev.AudioOut)
+    assert error.code == "provider_failed" and error_at < end_at, "the client hears of the failure at once"
+    assert h.sink.of(ev.SpeechStop) == [], "nothing the user was hearing is cut"
+    assert sum(len(e.pcm) for e in audio) / 2 / 24 == pytest.approx(end.audio_ms), "every frame of sentence 1"
+    assert h.assistant.status == "failed" and h.assistant.heard_text == first.text
+    assert h.sink.names()[-1] == "TurnMetrics"
 
 
 async def test_awaiting_a_reply_never_cancels_it() -> None:

@@ -8,83 +8,29 @@ message is sent (or what it does); each field's description says what it holds.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.availability import ServiceState
 from engine.events import LlmStatusValue, State, StopReason, TranscriptSource
 from engine.history import AssistantStatus
+from websocket.parley.client_messages import (  # the client's half, re-exported
+    CLIENT_ADAPTER as CLIENT_ADAPTER,
+    CLIENT_MESSAGES as CLIENT_MESSAGES,
+    AnyClientMessage as AnyClientMessage,
+    ClientMessage as ClientMessage,
+    Configure as Configure,
+    Interrupt as Interrupt,
+    Playback as Playback,
+    Reset as Reset,
+    Start as Start,
+    Stop as Stop,
+    TextInput as TextInput,
+)
 from websocket.parley.error_codes import ERROR_CODES as ERROR_CODES  # the codes of `Error`
 
-PROTOCOL_VERSION = "1.1"
-
-
-# ----- client to server ------------------------------------------------------------
-
-
-class ClientMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Start(ClientMessage):
-    """Listen to the microphone again after `stop`. Answered with `status{state: listening}`."""
-
-    type: Literal["start"]
-
-
-class Stop(ClientMessage):
-    """Cancel any reply, forget speech in progress, ignore audio until `start`. Answered with
-    `tts_stop` (if a reply was cut), `stop_acknowledged` and `status{stopped}`."""
-
-    type: Literal["stop"]
-
-
-class Reset(ClientMessage):
-    """Cancel any reply and speech in progress, clear the history, listen. Answered with
-    `reset_acknowledged` and `status{listening}`."""
-
-    type: Literal["reset"]
-
-
-class Interrupt(ClientMessage):
-    """Cut the current reply as a barge-in would. Answered with `tts_stop{reason: interrupt}`
-    (if a reply was cut) and `interrupt_acknowledged`."""
-
-    type: Literal["interrupt"]
-
-
-class TextInput(ClientMessage):
-    """A typed user turn: cuts any reply (`tts_stop{reason: text_input}`), echoed as
-    `final_transcript{source: text}`. Refused with `not_listening` while stopped."""
-
-    type: Literal["text_input"]
-    text: StrictStr = Field(min_length=1, description="the user's words, 1 to MAX_TEXT_CHARS characters")
-
-
-class Configure(ClientMessage):
-    """Change this session's settings, at any time. Answered with `configured` and the effective values."""
-
-    type: Literal["configure"]
-    input_sample_rate: StrictInt | None = Field(None, description="microphone rate: 16000, 24000 or 48000")
-    language: StrictStr | None = Field(None, min_length=1, max_length=35, description="e.g. en-US")
-    system_prompt: StrictStr | None = Field(None, description="at most MAX_TEXT_CHARS characters")
-    voice: StrictStr | None = Field(None, max_length=200, description="a voice of the TTS provider")
-
-
-class Playback(ClientMessage):
-    """What the client's player has played of a turn's audio: send it while playing (every
-    100-250 ms) and right after flushing on `tts_stop`. The server paces audio against it and
-    keeps in history only the words played."""
-
-    type: Literal["playback"]
-    turn_id: StrictInt = Field(ge=0, lt=1 << 32, description="the turn whose audio was played")
-    played_ms: float = Field(ge=0, description="ms of that turn's audio played so far")
-
-
-CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = (Start, Stop, Reset, Interrupt, TextInput, Configure, Playback)
-AnyClientMessage = Start | Stop | Reset | Interrupt | TextInput | Configure | Playback
-CLIENT_ADAPTER: TypeAdapter[AnyClientMessage] = TypeAdapter(Annotated[AnyClientMessage, Field(discriminator="type")])
+PROTOCOL_VERSION = "1.2"
 
 
 # ----- server to client ------------------------------------------------------------
@@ -138,6 +84,14 @@ class ServerStatus(ServerMessage):
     type: Literal["server_status"] = "server_status"
     state: ServiceState = Field(description="starting (engines loading; turns wait), ready, or failed")
     reason: str | None = Field(description="why it failed, naming the engine and the cause; null otherwise")
+
+
+class GoingAway(ServerMessage):
+    """The server is shutting down: a reply in flight may finish, no new turn is taken, then the
+    socket closes with 1012. Reconnect (with the session_id) after `reconnect_after_s`."""
+
+    type: Literal["going_away"] = "going_away"
+    reconnect_after_s: float = Field(description="when to reconnect")
 
 
 class Status(ServerMessage):
@@ -273,9 +227,9 @@ class Metrics(ServerMessage):
 
 
 SERVER_MESSAGES: tuple[type[ServerMessage], ...] = (
-    SessionMessage, HistoryMessage, ServerStatus, Status, PartialTranscript, FinalTranscript, LlmStatusMessage,
-    LlmResponse, TtsStart, TtsEnd,
-    TtsStop, InterruptAcknowledged, StopAcknowledged, ResetAcknowledged, Configured, Error, Metrics,
+    SessionMessage, HistoryMessage, ServerStatus, GoingAway, Status, PartialTranscript, FinalTranscript,
+    LlmStatusMessage, LlmResponse, TtsStart, TtsEnd, TtsStop, InterruptAcknowledged, StopAcknowledged,
+    ResetAcknowledged, Configured, Error, Metrics,
 )  # fmt: skip
 
 

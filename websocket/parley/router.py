@@ -18,8 +18,7 @@ from services.secrets import REDACTOR
 from session import Session
 from websocket.connection import WireProtocol
 from websocket.outbound import OutboundQueue
-from websocket.parley import codec
-from websocket.parley import messages as m
+from websocket.parley import codec, messages as m
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = "internal error; the session continues"
@@ -57,6 +56,9 @@ class ParleyRouter:
         ))  # fmt: skip
         self._send(m.HistoryMessage(session_id=self.session.id, items=history_entries(self.session.history.items)))
 
+    def going_away(self, reconnect_after_s: float) -> None:
+        self._send(m.GoingAway(session_id=self.session.id, reconnect_after_s=reconnect_after_s))
+
     # ----- client -> engine ------------------------------------------------------
 
     async def on_text(self, raw: str) -> None:
@@ -69,7 +71,7 @@ class ParleyRouter:
         except CommandRefused as refused:
             self._reject(refused.code, refused.message)
         except Exception:
-            log.exception("session %s: %s failed", self.session.id[:8], decoded.type)
+            log.exception("session %s: %s failed", self.session.log_name, decoded.type)
             self._send(m.Error(session_id=self.session.id, code="internal_error", message=INTERNAL_ERROR))
 
     async def on_bytes(self, raw: bytes) -> None:
@@ -77,8 +79,12 @@ class ParleyRouter:
         if isinstance(decoded, codec.Rejected):
             self._reject(decoded.code, decoded.message)
             return
+        try:
+            await self._engine.push_audio(decoded.pcm, self._control.loop_time())
+        except CommandRefused as refused:
+            self._reject(refused.code, refused.message)
+            return
         self.session.live.audio_bytes_in += len(decoded.pcm)
-        await self._engine.push_audio(decoded.pcm, self._control.loop_time())
 
     async def _dispatch(self, message: m.AnyClientMessage) -> None:
         conversation, sid = self._engine, self.session.id
@@ -184,4 +190,4 @@ def parley_protocol(output_sample_rate: int, max_text_chars: int) -> WireProtoco
     def refusal(code: str, message: str) -> str:
         return codec.encode(m.Error(session_id="", code=code, message=message))
 
-    return WireProtocol(router=router, refusal=refusal)
+    return WireProtocol(router=router, refusal=refusal, subprotocol="parley")

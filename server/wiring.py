@@ -1,0 +1,110 @@
+"""Everything the routes share, built once per process from the settings and checked, and the
+app's lifespan: the store writer, the session reaper, warm-up, and the ready line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+
+from config import ConfigError, EnvSettings, Settings
+from engine.options import SessionSettings
+from engine.turns import speech_gate
+from server.access import admission_policy, allowed_hosts, tokens
+from server.settings import LimitSettings, SecuritySettings, is_loopback
+from server.shutdown import Drain
+from services.readiness import Readiness
+from services.registry import ProviderFactory
+from services.secrets import REDACTOR
+from session import SessionManager
+from storage.memory import MemoryStore
+from utils.aio import cancel_and_wait
+from utils.tokens import Tokens
+from websocket.admission import Admission
+from websocket.connection import ConnectionLimits, ConnectionServices, WireProtocol
+from websocket.parley.router import parley_protocol
+
+log = logging.getLogger("parley")
+Address = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Server:
+    settings: Settings
+    security: SecuritySettings
+    limits: LimitSettings
+    providers: ProviderFactory
+    sessions: SessionManager
+    readiness: Readiness
+    connections: ConnectionServices
+    parley: WireProtocol
+    tokens: Tokens | None  # None: no token is required
+    allowed_hosts: frozenset[str] | None
+
+
+def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], env_file: str | None) -> Server:
+    """Everything, checked: a chosen provider that cannot work, or a server on the network with
+    no token, is a ConfigError now, not at the first turn."""
+    providers = ProviderFactory(settings, provider_settings, env_file)
+    security, limits = providers.settings_of(SecuritySettings), providers.settings_of(LimitSettings)
+    if problems := [*providers.problems(), *security.problems(settings.host)]:
+        raise ConfigError(problems)
+    REDACTOR.add_settings([*providers.chosen_settings(), security])
+    if security.auth == "off" and not is_loopback(settings.host):
+        log.warning("AUTH=off on HOST=%s: anyone who can reach this port can use the server", settings.host)
+    defaults = SessionSettings(settings.input_sample_rate, settings.language, settings.system_prompt, settings.voice)
+    sessions = SessionManager(
+        defaults, MemoryStore(), settings.history_max_messages, limits.max_sessions, limits.session_idle_timeout_s,
+        max_per_address=limits.max_sessions_per_address,
+    )  # fmt: skip
+    readiness = Readiness()
+    connection_limits = ConnectionLimits(
+        limits.outbound_queue_size, limits.max_messages_per_s, limits.max_errors_per_min, limits.send_timeout_s,
+        limits.connection_idle_timeout_s,
+    )  # fmt: skip
+    admission = Admission(admission_policy(security, limits, settings.host))
+    connections = ConnectionServices(
+        sessions, providers, settings.engine_options(limits), connection_limits, admission, readiness
+    )
+    return Server(
+        settings, security, limits, providers, sessions, readiness, connections,
+        parley_protocol(settings.output_sample_rate, limits.max_text_chars), tokens(security, settings.host),
+        allowed_hosts(security, settings.host),
+    )  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def running(server: Server, announce: Address | bool) -> AsyncIterator[None]:
+    """The app's lifespan: the store writer, the session reaper, and warm-up in the background."""
+    warm_up = [server.providers.warm_up]
+    if server.settings.vad_confirm == "silero":
+        warm_up.append(speech_gate.preload)
+    server.sessions.start()
+    drain = Drain(server.connections.admission, server.settings.shutdown_grace_s)
+    drain.install()
+    tasks = [
+        asyncio.create_task(server.sessions.run_reaper(), name="session-reaper"),
+        asyncio.create_task(warm_then_announce(server, warm_up, announce), name="warm-up"),
+    ]
+    try:
+        yield
+    finally:
+        drain.uninstall()
+        await cancel_and_wait(tasks, 1.0)  # a model still loading finishes in its thread, unawaited
+        await server.sessions.aclose()
+        await server.providers.aclose()
+
+
+async def warm_then_announce(server: Server, steps: list[Callable[[], None]], announce: Address | bool) -> None:
+    """Warm the engines up; then, for a person starting the server, one line: ready (or why
+    not), and the URL to open when the address is known."""
+    readiness = server.readiness
+    await readiness.warm_up(steps)
+    if announce:
+        said = f"ready in {readiness.warm_up_s:.1f} s" if readiness.ready else f"started, but {readiness.error}."
+        if isinstance(announce, tuple):
+            host, port = announce
+            said += f" - open http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/"
+        print(f"parley: {said}", flush=True)
