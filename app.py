@@ -89,6 +89,9 @@ def main() -> None:
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
         server_header=False,
+        loop=settings.event_loop,
+        http="httptools" if settings.event_loop == "uvloop" else "h11",
+        ws_per_message_deflate=settings.ws_compression,
     )
 
 

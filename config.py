@@ -55,6 +55,12 @@ class Settings(EnvSettings):
     host: str = Field("127.0.0.1", description="Address the server binds to.")
     port: int = Field(8000, ge=0, le=65535, description="TCP port of the server.")
     log_level: str = Field("info", description="Python logging level.")
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop", description="Event loop of `python app.py`: uvloop (faster) or asyncio (the standard one)."
+    )
+    ws_compression: bool = Field(
+        False, description="permessage-deflate on WebSockets: PCM barely compresses, and it costs CPU per frame."
+    )
     shutdown_grace_s: float = Field(
         10.0, ge=0, description="On SIGTERM, replies in flight may finish for this long before clients are closed."
     )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks: the pipeline on mock providers (bench/latency.py), then the offline
 # engines and spoken turns on the local stack (bench/local.py). Figures are printed and saved
-# under bench/results/. --quick: fewer turns (as CI runs it).
+# under bench/results/. --quick: fewer turns, and a smoke run of the capacity sweep (as CI runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
@@ -14,3 +14,6 @@ if [ "${1:-}" = "--quick" ]; then
 fi
 .venv/bin/python bench/latency.py "${mock_args[@]}" --json bench/results/latest.json "$@"
 .venv/bin/python bench/local.py "${local_args[@]}" --json bench/results/local.json
+if [ "${#mock_args[@]}" -gt 0 ]; then
+  bash bench/capacity/run.sh --quick  # the capacity sweep still runs (bench/capacity/run.sh for the full one)
+fi

@@ -101,7 +101,7 @@ class Conversation:
     def speech_heard(self, utterance: Utterance) -> None:
         if self._policy.interrupts(utterance, self.reply):
             log.info("turn %d: barge-in after %d ms of speech", utterance.turn_id, utterance.voiced_ms)
-            self._replies.stop("barge_in")
+            self._replies.stop("barge_in", utterance.onset_at)
 
     def speech_ended(self, utterance: Utterance) -> bool:
         verdict = self._policy.at_end(utterance, self.reply)
@@ -109,7 +109,7 @@ class Conversation:
             log.info("turn %d: %d ms of speech under the barge-in bar, ignored", utterance.turn_id, utterance.voiced_ms)
             return False
         if verdict == "cut_and_answer":
-            self._replies.stop("barge_in")  # it started while the user was already talking
+            self._replies.stop("barge_in", utterance.onset_at)  # it started while the user was already talking
         return True
 
     async def user_turn(self, utterance: Utterance, text: str) -> None:

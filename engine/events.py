@@ -73,6 +73,7 @@ class SpeechStop:
     turn_id: int
     reason: StopReason
     played_ms: float
+    after_speech_ms: float | None = None  # a barge-in: from the onset of the user's speech to the cut
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class ErrorEvent:
     message: str
     turn_id: int | None = None
     retry_after_s: float | None = None
+    stage: str | None = None  # the provider that failed: asr, llm or tts
 
 
 @dataclass(frozen=True)

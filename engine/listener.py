@@ -65,8 +65,9 @@ class Listener:
         self._max_bytes = bytes_for_ms(options.turn.max_utterance_ms + options.turn.preroll_ms + 1000, VAD_RATE)
         self._utterance: Utterance | None = None
         self._finalizers: set[asyncio.Task[None]] = set()
-        self._last_voiced_at = 0.0
+        self._last_voiced_at = self._pushed_at = 0.0
         self._stall: asyncio.TimerHandle | None = None
+        self._stall_deadline = 0.0
         self.order = TurnOrder()  # typed turns join it too (the Conversation's text_input)
 
     def start(self) -> None:
@@ -83,6 +84,7 @@ class Listener:
         """Microphone PCM16 at the session's input rate."""
         if not self.listening:
             return
+        self._pushed_at = received_at
         events = self._detector.push(self._resampler.process(pcm))
         if self._detector.last_push_voiced:
             self._last_voiced_at = received_at
@@ -91,17 +93,29 @@ class Listener:
         self._watch_for_stall()
 
     def _watch_for_stall(self) -> None:
-        """While the user speaks, expect more audio: if none comes for `stall_s`, end the utterance."""
-        if self._stall is not None:
-            self._stall.cancel()
-            self._stall = None
-        if self._detector.in_speech and self.listening:
-            self._stall = asyncio.get_running_loop().call_later(self._options.stall_s, self._stalled)
+        """While the user speaks, expect more audio: if none comes for `stall_s`, end the utterance.
+        Each frame only moves a deadline; one timer checks it (no timer made per frame)."""
+        if not (self._detector.in_speech and self.listening):
+            if self._stall is not None:
+                self._stall.cancel()
+                self._stall = None
+            return
+        loop = asyncio.get_running_loop()
+        self._stall_deadline = loop.time() + self._options.stall_s
+        if self._stall is None:
+            self._stall = loop.call_at(self._stall_deadline, self._check_stall)
+
+    def _check_stall(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._stall_deadline:
+            self._stall = loop.call_at(self._stall_deadline, self._check_stall)
+            return
+        self._stall = None
+        self._stalled()
 
     def _stalled(self) -> None:
         """Audio stopped arriving mid-utterance (a client that pings but sends nothing): the
         utterance ends as if the silence that ends a turn had come."""
-        self._stall = None
         log.info("no audio for %.1f s in the middle of speech: the utterance ends", self._options.stall_s)
         silence_ms = self._options.turn.end_silence_ms + 100
         self.push(bytes(bytes_for_ms(silence_ms, self._state.settings.input_sample_rate)), self._last_voiced_at)
@@ -141,6 +155,7 @@ class Listener:
         if isinstance(event, SpeechStarted):
             turn_id, language = self._state.next_turn_id(), self._state.settings.language
             self._utterance = Utterance(turn_id, self._asr, language, self._sink, self._max_bytes)
+            self._utterance.onset_at = self._pushed_at - event.voiced_ms / 1000  # audio arrives at real time
             self._handler.speech_started(self._utterance)
         utterance = self._utterance
         if utterance is None:
@@ -163,7 +178,7 @@ class Listener:
         try:
             text = await utterance.final_text(self._options.asr_final_timeout_s)
         except ProviderError as error:
-            self._sink.emit(ev.ErrorEvent(error.code, str(error), utterance.turn_id))
+            self._sink.emit(ev.ErrorEvent(error.code, str(error), utterance.turn_id, stage=error.stage))
             text = ""
         finally:
             await utterance.aclose()

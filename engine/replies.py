@@ -18,12 +18,12 @@ class Replies:
         self.current = reply
         reply.start()
 
-    def stop(self, reason: ev.StopReason) -> int | None:
+    def stop(self, reason: ev.StopReason, speech_onset_at: float | None = None) -> int | None:
         """Cut the current reply; its turn id, or None when nothing was replying."""
         reply = self.current
         if reply is None:
             return None
-        reply.stop(reason)
+        reply.stop(reason, speech_onset_at)
         return reply.turn_id
 
     def ended(self, reply: Reply) -> bool:

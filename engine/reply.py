@@ -92,8 +92,9 @@ class Reply:
             asyncio.create_task(self._run_playout(), name=f"{name}-playout"),
         ]
 
-    def stop(self, reason: ev.StopReason) -> bool:
-        """Cut the reply now; returns False if it had already ended."""
+    def stop(self, reason: ev.StopReason, speech_onset_at: float | None = None) -> bool:
+        """Cut the reply now; returns False if it had already ended. `speech_onset_at` (loop
+        time): when the speech that cut it began, for the barge-in latency metric."""
         if self.done:
             return False
         self.stop_reason = reason
@@ -104,7 +105,8 @@ class Reply:
         self._record("failed" if reason == "error" else "interrupted", played)
         if not self._llm_done:
             self._sink.emit(ev.LlmStatus(self.turn_id, "failed" if reason == "error" else "cancelled"))
-        self._sink.emit(ev.SpeechStop(self.turn_id, reason, played))
+        after = None if speech_onset_at is None else (asyncio.get_running_loop().time() - speech_onset_at) * 1000
+        self._sink.emit(ev.SpeechStop(self.turn_id, reason, played, after))
         self._finish("failed" if reason == "error" else "interrupted")
         return True
 
@@ -144,7 +146,7 @@ class Reply:
             return
         log.warning("turn %d: %s", self.turn_id, error)
         self._failure = error
-        self._sink.emit(ev.ErrorEvent(error.code, str(error), self.turn_id, error.retry_after_s))
+        self._sink.emit(ev.ErrorEvent(error.code, str(error), self.turn_id, error.retry_after_s, error.stage))
 
     def _end_failed(self) -> None:
         if not self.done:

@@ -22,6 +22,7 @@ class Utterance:
         self.voiced_ms = 0
         self.started_during_reply = False
         self.speech_end_at: float | None = None
+        self.onset_at: float | None = None  # loop time of the first voiced audio's arrival
         self.finished = False
         self._sink = sink
         self._stream = asr.open_stream(language)

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from server.wiring import Server
 from websocket.admission import Handshake
@@ -49,6 +50,13 @@ def add_routes(app: FastAPI, server: Server) -> None:
             body |= {"warm_up_s": readiness.warm_up_s, "error": readiness.error, "sessions": len(server.sessions),
                      "providers": dict(server.providers.names), "process": process_figures()}  # fmt: skip
         return JSONResponse(body, status_code=200 if readiness.ready else 503)
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics; where a token is required, scraping needs one too (Authorization: Bearer)."""
+        if tokens is not None and not tokens.valid(bearer(request)):
+            return JSONResponse({"error": "present a token as Authorization: Bearer"}, status_code=401)
+        return Response(server.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/access")
     async def access(request: Request) -> JSONResponse:

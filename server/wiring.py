@@ -13,6 +13,7 @@ from config import ConfigError, EnvSettings, Settings
 from engine.options import SessionSettings
 from engine.turns import speech_gate
 from server.access import admission_policy, allowed_hosts, tokens
+from server.metrics import ObservedSink, ServerMetrics
 from server.settings import LimitSettings, SecuritySettings, is_loopback
 from server.shutdown import Drain
 from services.readiness import Readiness
@@ -42,6 +43,7 @@ class Server:
     parley: WireProtocol
     tokens: Tokens | None  # None: no token is required
     allowed_hosts: frozenset[str] | None
+    metrics: ServerMetrics
 
 
 def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], env_file: str | None) -> Server:
@@ -65,13 +67,15 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
         limits.connection_idle_timeout_s,
     )  # fmt: skip
     admission = Admission(admission_policy(security, limits, settings.host))
+    metrics = ServerMetrics(dict(providers.names.items()), lambda: len(sessions), admission.open_count)
     connections = ConnectionServices(
-        sessions, providers, settings.engine_options(limits), connection_limits, admission, readiness
-    )
+        sessions, providers, settings.engine_options(limits), connection_limits, admission, readiness,
+        observe=lambda sink: ObservedSink(sink, metrics),
+    )  # fmt: skip
     return Server(
         settings, security, limits, providers, sessions, readiness, connections,
         parley_protocol(settings.output_sample_rate, limits.max_text_chars), tokens(security, settings.host),
-        allowed_hosts(security, settings.host),
+        allowed_hosts(security, settings.host), metrics,
     )  # fmt: skip
 
 
@@ -87,6 +91,7 @@ async def running(server: Server, announce: Address | bool) -> AsyncIterator[Non
     tasks = [
         asyncio.create_task(server.sessions.run_reaper(), name="session-reaper"),
         asyncio.create_task(warm_then_announce(server, warm_up, announce), name="warm-up"),
+        asyncio.create_task(server.metrics.watch_loop_lag(), name="loop-lag"),
     ]
     try:
         yield

@@ -92,6 +92,10 @@ class Admission:
     async def all_closed(self) -> None:
         await self._none_open.wait()
 
+    def open_count(self) -> int:
+        """Connections open now, from every address."""
+        return sum(len(connections) for connections in self._open.values())
+
     def open_from(self, address: str) -> int:
         return len(self._open.get(address, ()))
 

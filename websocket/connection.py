@@ -78,6 +78,7 @@ class ConnectionServices:
     limits: ConnectionLimits
     admission: Admission
     availability: Availability | None = None
+    observe: Callable[[EventSink], EventSink] | None = None  # e.g. metrics, between engine and router
 
 
 class Connection:
@@ -148,8 +149,9 @@ class Connection:
             previous.request_close(CLOSE_REPLACED, "session resumed by a newer connection")
         router = self._protocol.router(session, self.outbound, self)
         services = self.services
+        sink = router if services.observe is None else services.observe(router)
         conversation = Conversation(
-            session, services.providers.for_session(), services.engine, router, availability=services.availability
+            session, services.providers.for_session(), services.engine, sink, availability=services.availability
         )
         router.bind(conversation, resumed)
         self.conversation, self._router = conversation, router

@@ -45,6 +45,7 @@ async def test_barge_in_fires_at_the_configured_amount_of_speech() -> None:
     stop_at, stop = log.first(ev.SpeechStop)
     assert (stop.reason, stop.turn_id) == ("barge_in", 1)
     assert stop_at - 2.5 == pytest.approx(0.2, abs=0.021)  # 200 ms of voiced speech, one frame of slack
+    assert stop.after_speech_ms == pytest.approx((stop_at - 2.5) * 1000, abs=21)  # the barge-in metric
     _, text = log.first(ev.LlmText, turn_id=2, complete=True)
     assert text.content.startswith('You said: "second words". This is turn 2')
     assert "I see you cut me off before." in text.content, "the LLM is told it was interrupted"

@@ -9,8 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnConfig, TurnDetector, TurnEvent
-from engine.turns.speech_gate import SpeechGate
+from engine.turns.detector import (
+    VAD_RATE,
+    SpeechEnded,
+    SpeechStarted,
+    TurnConfig,
+    TurnDetector,
+    TurnEvent,
+    webrtc_classifier,
+)
+from engine.turns.speech_gate import HANGOVER_MS, PREROLL_MS, SileroConfirmer, SpeechGate
 from tests.client import load_speech
 
 
@@ -61,3 +69,28 @@ def test_speech_in_noise_at_10_db_snr_still_opens_a_turn() -> None:
     noise *= speech_rms / np.sqrt(np.mean(noise**2)) / 10 ** (10 / 20)
     events = turn_events(pcm(speech + noise))
     assert SpeechStarted in [type(e) for e in events]
+
+
+def first_confirmed_frame(audio: bytes, gated: bool) -> tuple[int, int]:
+    """The first frame webrtcvad and Silero agree is speech, and Silero's windows run before it."""
+    webrtc, silero = webrtc_classifier(2), SileroConfirmer(0.5)
+    for index, offset in enumerate(range(0, len(audio), 640)):
+        frame = audio[offset : offset + 640]
+        voiced = webrtc(frame)
+        if silero.update(frame, voiced if gated else True) and voiced:
+            return index, silero.windows_run
+    raise AssertionError("no speech confirmed")
+
+
+def test_silero_sleeps_through_silence_and_wakes_in_time() -> None:
+    """Silero runs only near webrtcvad's voiced frames, and confirms speech as early as when
+    it hears every frame (within one 32 ms window)."""
+    audio = bytes(VAD_RATE * 2 * 3) + pcm(white_noise(-60, 1)) + load_speech("ocean", VAD_RATE)
+    audio = audio[: len(audio) // 640 * 640]
+    gated_frame, gated_windows = first_confirmed_frame(audio, gated=True)
+    awake_frame, awake_windows = first_confirmed_frame(audio, gated=False)
+    assert abs(gated_frame - awake_frame) <= 2
+    assert awake_windows > 4 * VAD_RATE // 512 - 2  # the awake one ran through 4 s of quiet
+    # it woke twice (webrtcvad hears the step from digital silence into noise, then the voice):
+    # each time its pre-roll and hangover, about 13 windows, instead of 143
+    assert gated_windows <= 2 * (PREROLL_MS + HANGOVER_MS) // 32 + 4
