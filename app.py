@@ -16,6 +16,7 @@ from config import ConfigError, EnvSettings, Settings, get_settings, unknown_var
 from server.http import Guard
 from server.logs import log_config
 from server.routes import add_routes
+from server.sessions_api import add_session_routes
 from server.settings import split_list
 from server.wiring import Address, build_server, running
 
@@ -51,6 +52,7 @@ def create_app(
     app.state.sessions = server.sessions
     app.state.readiness = server.readiness
     app.state.server = server
+    add_session_routes(app, server)
     add_routes(app, server)
     app.add_middleware(Guard, allowed_hosts=server.allowed_hosts)
     return app

@@ -83,8 +83,15 @@ class Settings(EnvSettings):
     language: str = Field("en-US", description="Language of speech recognition and synthesis.")
     voice: str = Field("", description="TTS voice; empty means the provider's default.")
     history_max_messages: int = Field(
-        40, ge=2, description="User and assistant messages kept in history (oldest dropped)."
-    )
+        1000, ge=2, description="History items a session keeps (stored, exported; the oldest dropped). What the "
+        "LLM sees is set by CONTEXT_TOKEN_BUDGET."
+    )  # fmt: skip
+    context_token_budget: int = Field(
+        3000, ge=256, description="Tokens of chat per LLM request (the model's tokenizer where the provider has one, "
+        "else about 4 characters a token); older turns are folded into a summary."
+    )  # fmt: skip
+    context_keep_turns: int = Field(4, ge=1, description="Newest turns always sent verbatim, never summarized.")
+    summary_timeout_s: float = Field(60.0, gt=0, description="Bound on making a summary of older turns.")
 
     # Audio
     input_sample_rate: int = Field(24000, description="Default rate of microphone PCM16 (16000, 24000 or 48000).")
@@ -140,6 +147,7 @@ class Settings(EnvSettings):
 
     def engine_options(self, limits: LimitSettings) -> EngineOptions:
         """The narrow options the engine takes, built once per process (with its budgets)."""
+        from engine.context import ContextOptions
         from engine.options import EngineBudgets, EngineOptions, ListenOptions, ReplyOptions
         from engine.turns.detector import TurnConfig
         from utils.rates import FairShare, loop_clock
@@ -169,7 +177,8 @@ class Settings(EnvSettings):
             tts_idle_timeout_s=self.tts_idle_timeout_s,
             cancel_timeout_s=self.reply_cancel_timeout_s,
         )
-        return EngineOptions(listen, reply, self.barge_in_min_ms, budgets)
+        context = ContextOptions(self.context_token_budget, self.context_keep_turns, self.summary_timeout_s)
+        return EngineOptions(listen, reply, self.barge_in_min_ms, budgets, context)
 
 
 class ConfigError(Exception):
@@ -230,5 +239,7 @@ def settings_classes() -> list[type[EnvSettings]]:
     """Every settings class, the server's first, then each provider's (for the generated docs)."""
     from server.settings import LimitSettings, SecuritySettings
     from services.registry import provider_settings_classes
+    from storage.settings import StorageSettings
+    from tools.settings import ToolSettings
 
-    return [Settings, SecuritySettings, LimitSettings, *provider_settings_classes()]
+    return [Settings, SecuritySettings, LimitSettings, StorageSettings, ToolSettings, *provider_settings_classes()]

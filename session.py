@@ -10,21 +10,20 @@ is connected to expires SESSION_IDLE_TIMEOUT_S after its last connection left (w
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-from engine.history import History, HistoryChange, item_from_dict, item_to_dict
+from engine.history import History, ToolCall, item_from_dict, item_to_dict
+from engine.memory import Memory, Summary
 from engine.options import SessionSettings
 from services.secrets import short_hash
 from storage.base import SessionRecord, SessionStore
-from utils.aio import cancel_and_wait
+from storage.writer import StoreWriter
 
 log = logging.getLogger(__name__)
-WRITE_QUEUE_SIZE = 4096
 
 
 @dataclass
@@ -41,11 +40,12 @@ class LiveState:
 class Session:
     def __init__(
         self, session_id: str, settings: SessionSettings, history: History, last_turn_id: int = 0,
-        created_at: float | None = None,
+        created_at: float | None = None, memory: Memory | None = None,
     ) -> None:  # fmt: skip
         self.id = session_id
         self.settings = settings
         self.history = history
+        self.memory = memory or Memory()
         self.last_turn_id = last_turn_id
         self.created_at = time.time() if created_at is None else created_at
         self.live = LiveState()
@@ -57,12 +57,24 @@ class Session:
 
     def record(self) -> SessionRecord:
         items = [item_to_dict(item) for item in self.history.items]
-        return SessionRecord(self.id, asdict(self.settings), items, self.last_turn_id, self.created_at, time.time())
+        summary = self.memory.summary.to_dict() if self.memory.summary else None
+        return SessionRecord(
+            self.id, asdict(self.settings), items, self.last_turn_id, self.created_at, time.time(), summary,
+            self.memory.notes(),
+        )  # fmt: skip
 
     @classmethod
     def from_record(cls, record: SessionRecord, max_items: int) -> Session:
-        history = History(max_items, [item_from_dict(item) for item in record.items])
-        return cls(record.id, SessionSettings(**record.settings), history, record.last_turn_id, record.created_at)
+        """The session as stored; a tool call still in progress when the server stopped is marked
+        cancelled (it is never run again by itself; the LLM is told it did not finish)."""
+        items = [item_from_dict(item) for item in record.items]
+        items = [replace(i, status="cancelled") if isinstance(i, ToolCall) and i.status == "in_progress" else i
+                 for i in items]  # fmt: skip
+        memory = Memory(Summary.from_dict(record.summary) if record.summary else None, record.notepad)
+        return cls(
+            record.id, SessionSettings(**record.settings), History(max_items, items), record.last_turn_id,
+            record.created_at, memory,
+        )  # fmt: skip
 
 
 class SessionLimitReached(Exception):
@@ -81,6 +93,8 @@ class SessionManager:
         idle_timeout_s: float,
         clock: Callable[[], float] = time.time,
         max_per_address: int | None = None,
+        archive_on_reset: bool = False,
+        retention_s: float = 0.0,
     ) -> None:
         self._defaults = defaults
         self.store = store
@@ -90,9 +104,9 @@ class SessionManager:
         self._idle_timeout_s = idle_timeout_s
         self._clock = clock
         self._sessions: dict[str, Session] = {}
-        self._writes: asyncio.Queue[tuple[Session, HistoryChange] | None] = asyncio.Queue(WRITE_QUEUE_SIZE)
-        self._writer: asyncio.Task[None] | None = None
-        self._dirty: set[str] = set()  # sessions whose changes overflowed the queue
+        self.writer = StoreWriter(store, self._sessions.get, archive_on_reset, clock)
+        self._retention_s = retention_s  # 0: stored sessions are kept for ever
+        self._purged_at = float("-inf")
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -140,24 +154,36 @@ class SessionManager:
             log.info("expired %d idle session(s)", len(stale))
         return len(stale)
 
-    async def run_reaper(self, every_s: float = 5.0) -> None:
+    async def run_reaper(self, every_s: float = 5.0, purge_every_s: float = 3600.0) -> None:
         while True:
-            await asyncio.sleep(every_s)
             await self.expire()
+            if self._retention_s and self._clock() - self._purged_at >= purge_every_s:
+                await self.purge()
+            await asyncio.sleep(every_s)
+
+    async def purge(self) -> int:
+        """Delete stored sessions older than the retention (none held in memory)."""
+        self._purged_at = self._clock()
+        purged = await self.store.purge(self._clock() - self._retention_s, frozenset(self._sessions))
+        if purged:
+            log.info("deleted %d stored session(s) older than the retention", purged)
+        return purged
+
+    async def delete(self, session_id: str) -> tuple[bool, object | None]:
+        """Delete a session everywhere: whether it existed, and the connection attached to it (to close)."""
+        session = self._sessions.pop(session_id, None)
+        self.writer.forget(session_id)
+        existed = session is not None or await self.store.load(session_id) is not None
+        await self.store.delete(session_id)
+        return existed, session.live.connection if session is not None else None
 
     def start(self) -> None:
-        """Start writing history changes to the store (in order, off the engine's path)."""
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_changes(), name="session-store-writer")
+        """Start writing changes to the store (in order, off the engine's path)."""
+        self.writer.start()
 
     async def aclose(self, timeout_s: float = 5.0) -> None:
         """Write what is queued, then stop the writer (bounded) and close the store."""
-        if self._writer is not None:
-            with contextlib.suppress(asyncio.QueueFull):
-                self._writes.put_nowait(None)
-            await asyncio.wait([self._writer], timeout=timeout_s)
-            await cancel_and_wait([self._writer], 1.0)
-            self._writer = None
+        await self.writer.aclose(timeout_s)
         await self.store.close()
 
     async def _make_room(self, address: str) -> None:
@@ -177,37 +203,15 @@ class SessionManager:
         await self._forget(oldest)
 
     async def _forget(self, session: Session) -> None:
+        """Out of memory; out of the store too unless it is durable (then it can still be resumed)."""
         self._sessions.pop(session.id, None)
-        self._dirty.discard(session.id)
-        await self.store.delete(session.id)
+        self.writer.forget(session.id)
+        if not getattr(self.store, "durable", False):
+            await self.store.delete(session.id)
 
     def _adopt(self, session: Session, address: str = "") -> Session:
         session.live.address = address
         self._sessions[session.id] = session
-        session.history.follow(lambda change: self._queue_write(session, change))
+        session.history.follow(lambda change: self.writer.queue(session, change))
+        session.memory.follow(lambda memory: self.writer.queue(session, memory))
         return session
-
-    def _queue_write(self, session: Session, change: HistoryChange) -> None:
-        if session.id in self._dirty:
-            return  # a whole save is due; it will hold this change too
-        try:
-            self._writes.put_nowait((session, change))
-        except asyncio.QueueFull:
-            log.warning("the session store is behind; session %s will be saved whole", session.log_name)
-            self._dirty.add(session.id)
-
-    async def _write_changes(self) -> None:
-        while (entry := await self._writes.get()) is not None:
-            session, change = entry
-            try:
-                await self.store.apply(session.id, change, session.last_turn_id, self._clock())
-                if self._dirty and self._writes.empty():
-                    await self._save_dirty()
-            except Exception:
-                log.exception("the session store failed to write a change")
-
-    async def _save_dirty(self) -> None:
-        while self._dirty:
-            session = self._sessions.get(self._dirty.pop())
-            if session is not None:
-                await self.store.save(session.record())

@@ -13,15 +13,20 @@ from collections.abc import Callable
 
 from engine import events as ev
 from engine.availability import AlwaysReady, Availability
+from engine.context import ContextWindow
 from engine.history import UserMessage
+from engine.language import system_prompt
 from engine.listener import Listener
 from engine.metrics import TurnTimer
 from engine.options import ConversationState, EngineOptions, SessionSettings
 from engine.replies import Replies
 from engine.reply import Reply
+from engine.summarizer import Summarizer
+from engine.tool_runner import ToolSession
 from engine.turns.policy import BargeInPolicy
 from engine.utterance import Utterance
 from services.base import Providers
+from tools.registry import ToolBox
 from utils.rates import TokenBucket, loop_clock
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,7 @@ class Conversation:
         is_speech: Callable[[bytes], bool] | None = None,
         policy: BargeInPolicy | None = None,
         availability: Availability | None = None,
+        tools: ToolBox | None = None,
     ) -> None:
         self.session = state
         self._availability: Availability = availability or AlwaysReady()
@@ -61,6 +67,9 @@ class Conversation:
         self._text_turns = options.budgets.text_turns.join()
         self._state: ev.State | None = None
         self._replies = Replies(options.reply.cancel_timeout_s)
+        self._window = ContextWindow(options.context, providers.llm.count_tokens)
+        self._summarizer = Summarizer(providers.llm, state.history, state.memory, self._window, self._system_prompt)
+        self._tools = ToolSession(tools or ToolBox(), state.memory, options.tools)
 
     @property
     def reply(self) -> Reply | None:
@@ -169,7 +178,9 @@ class Conversation:
         turn_id = self._replies.stop("reset")
         await self._listener.drop_speech()
         await self._replies.settle()
+        self._summarizer.yield_to_turn()  # after the stop (its end may start a summary)
         self.session.history.clear()
+        self.session.memory.clear()
         self._replies.forget_last()
         self._listener.resume()
         self._set_state("listening")
@@ -208,6 +219,8 @@ class Conversation:
         self._replies.stop("disconnect")
         await self._listener.aclose()
         await self._replies.settle()
+        await self._summarizer.aclose()
+        await self._tools.aclose(self._options.reply.cancel_timeout_s)
         await self._providers.aclose()
 
     # ----- replies ---------------------------------------------------------------
@@ -220,6 +233,7 @@ class Conversation:
         superseded = self._listener.order.superseded(turn_id)
         if not superseded:
             self._replies.stop(reason)
+        self._summarizer.yield_to_turn()  # after the stop: an ended reply may have started a summary
         self.session.history.append(UserMessage(turn_id, text, source))
         if superseded:
             log.info("turn %d: a newer turn is waiting; this one is kept in history, unanswered", turn_id)
@@ -230,15 +244,22 @@ class Conversation:
 
     def _start_reply(self, turn_id: int, timer: TurnTimer) -> None:
         session = self.session
+        messages = self._window.messages(self._system_prompt(), session.history.items, session.memory.summary)
         reply = Reply(
             turn_id, session.settings, session.history, self._providers, self._options.reply, self._sink, timer,
             on_state=lambda state: self._set_state(state) if reply is self.reply else None, on_done=self._reply_done,
+            messages=messages, tools=self._tools,
         )  # fmt: skip
         self._replies.start(reply)
 
     def _reply_done(self, reply: Reply) -> None:
         if self._replies.ended(reply) and self.listening:
             self._set_state("listening")
+        self._summarizer.maybe_start()
+
+    def _system_prompt(self) -> str:
+        settings = self.session.settings
+        return system_prompt(settings.system_prompt, settings.language)
 
     def _set_state(self, state: ev.State) -> None:
         if state != self._state:

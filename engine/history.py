@@ -47,6 +47,7 @@ class AssistantMessage:
     heard_text: str  # what the user heard of it (all of it when completed)
     status: AssistantStatus
     audio_ms: float = 0.0  # reply audio the user played
+    timings: dict[str, float] = field(default_factory=dict)  # the turn's latencies, ms (engine.metrics)
     id: str = field(default_factory=new_item_id)
     created_at: float = field(default_factory=time.time)
 
@@ -142,11 +143,8 @@ class History:
         self._tell(HistoryChange("clear", None, None))
 
     def llm_messages(self, system_prompt: str) -> list[ChatMessage]:
-        """The chat for the LLM: heard text only; a cut reply is followed by a note saying so."""
-        messages: list[ChatMessage] = [{"role": "system", "content": system_prompt}]
-        for item in self._items:
-            messages.extend(_as_chat(item))
-        return messages
+        """The whole chat for the LLM (engine.context.ContextWindow fits it to a token budget)."""
+        return [{"role": "system", "content": system_prompt}, *chat_messages(self._items)]
 
     def _replace(self, op: HistoryOp, item_id: str, changes: dict[str, Any]) -> Item:
         for index, item in enumerate(self._items):
@@ -165,23 +163,49 @@ class History:
                 log.exception("a history follower failed on %s", change.op)
 
 
-def _as_chat(item: Item) -> list[ChatMessage]:
-    match item:
-        case UserMessage(text=text):
-            return [{"role": "user", "content": text}]
-        case AssistantMessage(heard_text=heard, status=status):
-            if not heard:
-                return []
-            messages: list[ChatMessage] = [{"role": "assistant", "content": heard}]
-            if status == "interrupted":
+def chat_messages(items: Sequence[Item]) -> list[ChatMessage]:
+    """Items as chat messages: heard text only; the note that the user cut in follows the latest
+    reply only, if it was cut (told once, not at every later turn); each group of tool calls is
+    one assistant message followed at once by a result for each call, wherever its item lies
+    (a call without one says why: cancelled, or never finished)."""
+    results = {item.call_id: item.output for item in items if isinstance(item, ToolResult)}
+    latest_reply = max((i for i, item in enumerate(items) if isinstance(item, AssistantMessage)), default=-1)
+    messages: list[ChatMessage] = []
+    calls: list[ToolCall] = []
+    for index, item in enumerate([*items, None]):
+        if isinstance(item, ToolCall):
+            calls.append(item)
+            continue
+        if calls:
+            messages.extend(_tool_round(calls, results))
+            calls = []
+        if isinstance(item, UserMessage):
+            messages.append({"role": "user", "content": item.text})
+        elif isinstance(item, AssistantMessage) and item.heard_text:
+            messages.append({"role": "assistant", "content": item.heard_text})
+            if item.status == "interrupted" and index == latest_reply:
                 messages.append({"role": "system", "content": INTERRUPTED_NOTE})
-            return messages
-        case ToolCall(call_id=call_id, name=name, arguments=arguments):
-            call: ChatToolCall = {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-            return [{"role": "assistant", "content": "", "tool_calls": [call]}]
-        case ToolResult(call_id=call_id, output=output):
-            return [{"role": "tool", "content": output, "tool_call_id": call_id}]
-    return []
+    return messages
+
+
+NO_RESULT = {
+    "cancelled": "(cancelled: the user cut in before it finished)",
+    "in_progress": "(no result: the call never finished)",
+    "failed": "(failed)",
+    "completed": "(no output)",
+}
+
+
+def _tool_round(calls: list[ToolCall], results: dict[str, str]) -> list[ChatMessage]:
+    wire: list[ChatToolCall] = [
+        {"id": call.call_id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+        for call in calls
+    ]
+    messages: list[ChatMessage] = [{"role": "assistant", "content": "", "tool_calls": wire}]
+    for call in calls:
+        output = results.get(call.call_id, NO_RESULT[call.status])
+        messages.append({"role": "tool", "content": output, "tool_call_id": call.call_id})
+    return messages
 
 
 def item_to_dict(item: Item) -> dict[str, Any]:

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from engine.context import ContextOptions
 from engine.history import History
+from engine.memory import Memory
+from engine.tool_runner import ToolOptions
 from engine.turns.detector import TurnConfig
 from utils.rates import FairShare, loop_clock
 
@@ -33,6 +36,9 @@ class ConversationState(Protocol):
 
     @property
     def history(self) -> History: ...
+
+    @property
+    def memory(self) -> Memory: ...
 
     def next_turn_id(self) -> int: ...
 
@@ -79,3 +85,5 @@ class EngineOptions:
     reply: ReplyOptions = field(default_factory=ReplyOptions)
     barge_in_min_ms: int = 200
     budgets: EngineBudgets = field(default_factory=EngineBudgets)
+    context: ContextOptions = field(default_factory=ContextOptions)
+    tools: ToolOptions = field(default_factory=ToolOptions)

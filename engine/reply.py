@@ -22,6 +22,7 @@ from engine.language import system_prompt
 from engine.metrics import TurnTimer
 from engine.options import ReplyOptions, SessionSettings
 from engine.pacer import Pacer
+from engine.tool_runner import CallCollector, PendingCall, ToolRunner, ToolSession
 from services.base import ChatMessage, Finish, Providers, TextDelta, ToolCallDelta, TTSChunk, Usage
 from services.errors import ProviderError
 from services.streams import with_step_timeouts
@@ -48,6 +49,8 @@ class Reply:
         on_state: Callable[[ev.State], None],
         on_done: Callable[[Reply], None],
         allow_interruptions: bool = True,
+        messages: list[ChatMessage] | None = None,
+        tools: ToolSession | None = None,
     ) -> None:
         self.id = f"reply_{secrets.token_hex(8)}"
         self.turn_id = turn_id
@@ -56,7 +59,9 @@ class Reply:
         self.usage: Usage | None = None
         self.timeline = Timeline(word_timings=providers.tts.capabilities.word_timings)
         self.pacer = Pacer(options.sample_rate, options.frame_ms, options.lead_ms, self._send_frame)
-        self._messages: list[ChatMessage] = history.llm_messages(system_prompt(session.system_prompt, session.language))
+        prompt = system_prompt(session.system_prompt, session.language)
+        self._messages: list[ChatMessage] = messages if messages is not None else history.llm_messages(prompt)
+        self._tools = tools if tools is not None and tools.box and providers.llm.capabilities.tools else None
         self._voice, self._language = session.voice, session.language
         self._history = history
         self._providers = providers
@@ -122,11 +127,13 @@ class Reply:
             self._history.revise(self._item_id, heard_text=self.timeline.heard_text(played), audio_ms=played)
 
     def _record(self, status: AssistantStatus, played_ms: float) -> None:
-        """Append the reply to history: what was generated, and what of it was heard."""
-        if not self._content.strip():
-            return
+        """Append the reply to history: what was generated, and what of it was heard (a filler
+        line spoken while a tool ran is heard, not generated)."""
         heard = self.timeline.full_text() if status == "completed" else self.timeline.heard_text(played_ms)
-        item = AssistantMessage(self.turn_id, self._content.strip(), heard, status, played_ms)
+        if not self._content.strip() and not heard:
+            return
+        timings = {key: value for key, value in self._timer.report().items() if value is not None}
+        item = AssistantMessage(self.turn_id, self._content.strip() or heard, heard, status, played_ms, timings)
         self._item_id = self._history.append(item).id
 
     def _finish(self, outcome: ReplyOutcome) -> None:
@@ -156,18 +163,18 @@ class Reply:
             self._finish("failed")
 
     async def _run_llm(self) -> None:
-        opts = self._options
         segmenter = SentenceSegmenter()
         self._sink.emit(ev.LlmStatus(self.turn_id, "processing"))
         try:
-            events = self._providers.llm.stream(self._messages)
-            async for event in with_step_timeouts(
-                events, stage="llm", first_s=opts.llm_first_token_timeout_s, idle_s=opts.llm_idle_timeout_s
-            ):
-                if isinstance(event, TextDelta) and event.text:
-                    await self._on_text(event.text, segmenter)
-                else:
-                    self._on_llm_event(event)
+            rounds = self._tools.options.max_rounds if self._tools is not None else 1
+            for round_number in range(1, rounds + 1):
+                calls = await self._llm_round(segmenter, offer_tools=round_number < rounds)
+                if not calls or self._tools is None:
+                    break
+                if rest := segmenter.flush():  # what was said before the calls is spoken before them
+                    await self._queue_sentence(rest)
+                runner = ToolRunner(self._tools, self._history, self.turn_id)
+                self._messages += await runner.run(calls, self._queue_sentence)
             if rest := segmenter.flush():
                 await self._queue_sentence(rest)
         except Exception as error:
@@ -179,6 +186,24 @@ class Reply:
         self._sink.emit(ev.LlmStatus(self.turn_id, "complete"))
         await self._sentences.put(None)
 
+    async def _llm_round(self, segmenter: SentenceSegmenter, offer_tools: bool) -> list[PendingCall]:
+        """One LLM response: its text is spoken as it comes; the tool calls it asks for are returned."""
+        opts, collector = self._options, CallCollector()
+        tools = self._tools.box.specs() if self._tools is not None and offer_tools else []
+        events = (
+            self._providers.llm.stream(self._messages, tools) if tools else self._providers.llm.stream(self._messages)
+        )
+        async for event in with_step_timeouts(
+            events, stage="llm", first_s=opts.llm_first_token_timeout_s, idle_s=opts.llm_idle_timeout_s
+        ):
+            if isinstance(event, TextDelta) and event.text:
+                await self._on_text(event.text, segmenter)
+            elif isinstance(event, ToolCallDelta):
+                collector.add(event)
+            else:
+                self._on_llm_event(event)
+        return collector.calls() if tools else []
+
     async def _on_text(self, delta: str, segmenter: SentenceSegmenter) -> None:
         self._timer.mark("llm_first_token_ms")
         self._content += delta
@@ -186,11 +211,9 @@ class Reply:
         for sentence in segmenter.push(delta):
             await self._queue_sentence(sentence)
 
-    def _on_llm_event(self, event: TextDelta | ToolCallDelta | Usage | Finish) -> None:
+    def _on_llm_event(self, event: TextDelta | Usage | Finish) -> None:
         if isinstance(event, Usage):
             self.usage = event
-        elif isinstance(event, ToolCallDelta) and event.name:
-            log.info("turn %d: the LLM called tool %r; tools are not enabled", self.turn_id, event.name)
         elif isinstance(event, Finish) and event.reason != "stop":
             log.info("turn %d: the LLM finished with %s", self.turn_id, event.reason)
 

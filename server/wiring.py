@@ -7,10 +7,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from config import ConfigError, EnvSettings, Settings
+from config import ConfigError, ConfigProblem, EnvSettings, Settings
 from engine.options import SessionSettings
+from engine.tool_runner import ToolOptions
 from engine.turns import speech_gate
 from server.access import admission_policy, allowed_hosts, tokens
 from server.metrics import ObservedSink, ServerMetrics
@@ -20,7 +21,12 @@ from services.readiness import Readiness
 from services.registry import ProviderFactory
 from services.secrets import REDACTOR
 from session import SessionManager
+from storage.base import SessionStore, StoreFailure
 from storage.memory import MemoryStore
+from storage.settings import StorageSettings
+from storage.sqlite import SQLiteStore
+from tools.loading import load_toolbox, tool_problems
+from tools.settings import ToolSettings
 from utils.aio import cancel_and_wait
 from utils.tokens import Tokens
 from websocket.admission import Admission
@@ -56,10 +62,14 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
     REDACTOR.add_settings([*providers.chosen_settings(), security])
     if security.auth == "off" and not is_loopback(settings.host):
         log.warning("AUTH=off on HOST=%s: anyone who can reach this port can use the server", settings.host)
+    storage, tool_settings = providers.settings_of(StorageSettings), providers.settings_of(ToolSettings)
+    if problems := tool_problems(tool_settings):
+        raise ConfigError(problems)
     defaults = SessionSettings(settings.input_sample_rate, settings.language, settings.system_prompt, settings.voice)
     sessions = SessionManager(
-        defaults, MemoryStore(), settings.history_max_messages, limits.max_sessions, limits.session_idle_timeout_s,
-        max_per_address=limits.max_sessions_per_address,
+        defaults, open_store(storage), settings.history_max_messages, limits.max_sessions,
+        limits.session_idle_timeout_s, max_per_address=limits.max_sessions_per_address,
+        archive_on_reset=storage.reset_keeps_archive, retention_s=storage.session_retention_days * 86400,
     )  # fmt: skip
     readiness = Readiness()
     connection_limits = ConnectionLimits(
@@ -68,15 +78,31 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
     )  # fmt: skip
     admission = Admission(admission_policy(security, limits, settings.host))
     metrics = ServerMetrics(dict(providers.names.items()), lambda: len(sessions), admission.open_count)
+    engine = replace(settings.engine_options(limits), tools=tool_options(tool_settings))
     connections = ConnectionServices(
-        sessions, providers, settings.engine_options(limits), connection_limits, admission, readiness,
-        observe=lambda sink: ObservedSink(sink, metrics),
+        sessions, providers, engine, connection_limits, admission, readiness,
+        observe=lambda sink: ObservedSink(sink, metrics), tools=load_toolbox(tool_settings),
     )  # fmt: skip
     return Server(
         settings, security, limits, providers, sessions, readiness, connections,
         parley_protocol(settings.output_sample_rate, limits.max_text_chars), tokens(security, settings.host),
         allowed_hosts(security, settings.host), metrics,
     )  # fmt: skip
+
+
+def open_store(storage: StorageSettings) -> SessionStore:
+    if storage.session_store == "memory":
+        return MemoryStore()
+    try:
+        return SQLiteStore(storage.data_dir, storage.sqlite_synchronous)
+    except (OSError, StoreFailure) as error:
+        raise ConfigError(
+            [ConfigProblem("DATA_DIR", f"={storage.data_dir!r}: cannot open the session store: {error}")]
+        ) from None
+
+
+def tool_options(settings: ToolSettings) -> ToolOptions:
+    return ToolOptions(settings.tool_max_rounds, settings.tool_filler_ms / 1000, settings.tool_filler_text)
 
 
 @contextlib.asynccontextmanager

@@ -13,7 +13,7 @@ of which maps to an error code the client sees. tests/contract/ holds every prov
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, Required, TypedDict
 
@@ -29,6 +29,19 @@ class ChatToolCall(TypedDict):
     id: str
     type: Literal["function"]
     function: ChatFunctionCall
+
+
+class ToolFunctionSpec(TypedDict):
+    name: str
+    description: str
+    parameters: dict[str, object]  # JSON schema of the arguments
+
+
+class ToolSpec(TypedDict):
+    """A tool offered to the LLM, in OpenAI's chat completions shape."""
+
+    type: Literal["function"]
+    function: ToolFunctionSpec
 
 
 class ChatMessage(TypedDict, total=False):
@@ -49,6 +62,11 @@ class ASRCapabilities:
 @dataclass(frozen=True)
 class TTSCapabilities:
     word_timings: bool  # chunks carry WordTiming entries for every word they voice
+
+
+@dataclass(frozen=True)
+class LLMCapabilities:
+    tools: bool = False  # the LLM takes `tools` and answers with tool calls
 
 
 @dataclass(frozen=True)
@@ -135,8 +153,14 @@ class SessionASR(ASR, Protocol):
 
 
 class LLM(Protocol):
-    def stream(self, messages: list[ChatMessage]) -> AsyncIterator[LLMEvent]:
-        """The reply to `messages`: deltas, maybe usage, then one Finish as the last event."""
+    capabilities: LLMCapabilities
+
+    def stream(self, messages: list[ChatMessage], tools: Sequence[ToolSpec] = ()) -> AsyncIterator[LLMEvent]:
+        """The reply to `messages`: deltas, maybe usage, then one Finish as the last event. `tools`
+        are offered only to an LLM whose capabilities say so."""
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens of `text` by the model's own tokenizer, or None where it has none at hand."""
 
 
 class TTS(Protocol):

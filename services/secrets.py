@@ -24,6 +24,7 @@ _KEY_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{8,}|Bearer\s+[A-Za-z0-9._\-]{8,
 # Credentials in URLs (uvicorn logs the query string of every request): a session id resumes a
 # conversation, so it is a bearer token too; it becomes its short hash, which still correlates.
 _QUERY_SECRETS = re.compile(r"\b(session_id|token|access_token)=([^&\s\"']+)")
+_SESSION_PATHS = re.compile(r"(/v1/sessions/)([^/?\s\"']+)")  # GET or DELETE /v1/sessions/{id}
 
 
 def short_hash(value: str) -> str:
@@ -51,6 +52,7 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
+        text = _SESSION_PATHS.sub(lambda match: match[1] + short_hash(match[2]), text)
         return _QUERY_SECRETS.sub(_mask_query, _KEY_SHAPES.sub(MASK, text))
 
 

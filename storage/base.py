@@ -7,6 +7,7 @@ record one item. Records are plain JSON-ready data; a store never sees a live ob
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,6 +22,20 @@ class SessionRecord:
     last_turn_id: int = 0
     created_at: float = 0.0  # wall clock (time.time())
     updated_at: float = 0.0
+    summary: dict[str, Any] | None = None  # engine.memory.Summary.to_dict
+    notepad: list[str] = field(default_factory=list)
+    archived: bool = False  # a conversation kept when its session was reset (RESET_KEEPS_ARCHIVE)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A stored session, listed without its items."""
+
+    id: str
+    created_at: float
+    updated_at: float
+    items: int
+    archived: bool
 
 
 class SessionStore(Protocol):
@@ -33,8 +48,26 @@ class SessionStore(Protocol):
     async def apply(self, session_id: str, change: HistoryChange, last_turn_id: int, updated_at: float) -> None:
         """Follow one history operation of a stored session."""
 
+    async def remember(
+        self, session_id: str, summary: dict[str, Any] | None, notepad: list[str], updated_at: float
+    ) -> None:
+        """Store the session's summary and notepad."""
+
+    async def archive(self, session_id: str, archive_id: str) -> None:
+        """Keep a copy of the session as it is now, under `archive_id`, marked archived."""
+
     async def delete(self, session_id: str) -> None: ...
 
     async def ids(self) -> list[str]: ...
 
+    async def list_sessions(self, limit: int, offset: int = 0) -> list[SessionInfo]:
+        """Stored sessions, the most recently updated first."""
+
+    async def purge(self, updated_before: float, keep: Collection[str] = ()) -> int:
+        """Delete the sessions not updated since `updated_before` (wall clock); how many."""
+
     async def close(self) -> None: ...
+
+
+class StoreFailure(Exception):
+    """The store could not do what it was asked (a full disk, a broken file)."""

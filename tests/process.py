@@ -23,6 +23,7 @@ MOCKS = {
     "ASR_PROVIDER": "mock", "LLM_PROVIDER": "mock", "TTS_PROVIDER": "mock", "MOCK_ASR_FINAL_DELAY_MS": "10",
     "MOCK_LLM_FIRST_TOKEN_MS": "20", "MOCK_LLM_TOKEN_MS": "2", "MOCK_LLM_SENTENCES": "2",
     "MOCK_TTS_FIRST_BYTE_MS": "10", "MOCK_TTS_MS_PER_CHAR": "12", "VAD_CONFIRM": "silero", "LOG_LEVEL": "warning",
+    "SESSION_STORE": "memory",
 }  # fmt: skip
 
 

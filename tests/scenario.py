@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Self, TypeVar
 
 from engine import events as ev
@@ -28,12 +28,15 @@ from engine.conversation import Conversation
 from engine.history import History
 from engine.options import SessionSettings
 from server.settings import LimitSettings
+from server.wiring import tool_options
 from services.base import ASRCapabilities, Providers
 from services.mock.asr import MockASR
 from services.mock.settings import MockASRSettings
 from session import Session
 from tests.conftest import make_config
 from tests.recording import RecordingSink
+from tools.registry import ToolBox
+from tools.settings import ToolSettings
 
 FRAME_S = 0.02
 VOICED = b"\x01\x00" * 320  # 20 ms at 16 kHz; the scripted classifier hears its first byte
@@ -96,10 +99,12 @@ class EventLog:
 
 class Scenario:
     def __init__(
-        self, *, asr_sample_rate: int = 16000, availability: Availability | None = None, **settings: Any
-    ) -> None:
+        self, *, asr_sample_rate: int = 16000, availability: Availability | None = None,
+        tools: ToolBox | None = None, session: Session | None = None, **settings: Any,
+    ) -> None:  # fmt: skip
         self.config = make_config(**settings)
         self._availability = availability
+        self._tools, self._session = tools, session
         self._asr_rate = asr_sample_rate
         self._speech: list[Speech] = []
         self._actions: list[tuple[float, Callable[[Conversation], Awaitable[object] | object]]] = []
@@ -118,15 +123,17 @@ class Scenario:
         return self
 
     def build(self, sink: ev.EventSink) -> tuple[Session, Conversation]:
-        session = Session("s1", SessionSettings(16000, "en-US", "Be brief.", ""), History(40))
+        session = self._session or Session("s1", SessionSettings(16000, "en-US", "Be brief.", ""), History(40))
         factory = self.config.factory()
         defaults = factory.for_session()
         asr = ScenarioASR(self.config.provider(MockASRSettings), self._speech, lambda: self._origin, self._asr_rate)
         providers = Providers(asr=asr, llm=defaults.llm, tts=defaults.tts)
         options = self.config.server.engine_options(self.config.provider(LimitSettings))
+        options = replace(options, tools=tool_options(self.config.provider(ToolSettings)))
         conversation = Conversation(
-            session, providers, options, sink, is_speech=lambda f: f[:1] == b"\x01", availability=self._availability
-        )
+            session, providers, options, sink, is_speech=lambda f: f[:1] == b"\x01", availability=self._availability,
+            tools=self._tools,
+        )  # fmt: skip
         return session, conversation
 
     async def run(self, until: float) -> EventLog:

@@ -10,6 +10,7 @@ CLOSE_RESTART = 1012
 CLOSE_TRY_LATER = 1013
 CLOSE_REPLACED = 4001
 CLOSE_IDLE = 4002
+CLOSE_DELETED = 4003
 CLOSE_CODES = {
     CLOSE_NORMAL: "normal close",
     CLOSE_POLICY: "more than MAX_MESSAGES_PER_S messages (sustained), more than MAX_ERRORS_PER_MIN bad messages "
@@ -19,4 +20,5 @@ CLOSE_CODES = {
     CLOSE_TRY_LATER: "too many sessions",
     CLOSE_REPLACED: "the session was resumed by a newer connection",
     CLOSE_IDLE: "nothing received for CONNECTION_IDLE_TIMEOUT_S: reconnect when there is something to send",
+    CLOSE_DELETED: "the session was deleted (DELETE /v1/sessions/{id}); a reconnect starts a new one",
 }

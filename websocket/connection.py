@@ -25,6 +25,7 @@ from engine.events import EventSink
 from engine.options import EngineOptions
 from services.registry import ProviderFactory
 from session import Session, SessionLimitReached, SessionManager
+from tools.registry import ToolBox
 from utils.aio import bounded, cancel_and_wait
 from utils.rates import TokenBucket
 from websocket.admission import Admission, Handshake
@@ -79,6 +80,7 @@ class ConnectionServices:
     admission: Admission
     availability: Availability | None = None
     observe: Callable[[EventSink], EventSink] | None = None  # e.g. metrics, between engine and router
+    tools: ToolBox | None = None  # offered to an LLM that can call tools
 
 
 class Connection:
@@ -151,7 +153,12 @@ class Connection:
         services = self.services
         sink = router if services.observe is None else services.observe(router)
         conversation = Conversation(
-            session, services.providers.for_session(), services.engine, sink, availability=services.availability
+            session,
+            services.providers.for_session(),
+            services.engine,
+            sink,
+            availability=services.availability,
+            tools=services.tools,
         )
         router.bind(conversation, resumed)
         self.conversation, self._router = conversation, router

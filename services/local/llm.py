@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 from config import ConfigProblem
-from services.base import ChatMessage, Finish, LLMEvent, TextDelta, Usage
+from services.base import ChatMessage, Finish, LLMCapabilities, LLMEvent, TextDelta, ToolSpec, Usage
 from services.bridge import ThreadChannel
 from services.errors import ProviderError
 from services.local.engines import EnginePool, SharedModel, engine_pool, shared_model
@@ -57,6 +57,8 @@ def sentence_cut(text: str, limit: int) -> int | None:
 
 
 class LlamaLLM:
+    capabilities = LLMCapabilities(tools=False)  # a 135M model cannot call tools reliably (README: Tools)
+
     def __init__(self, settings: LocalLLMSettings, engine: LocalEngineSettings) -> None:
         path = settings.model_path or bundled_model_path()
         context, threads, runtime = settings.context_tokens, settings.threads or auto_threads(), settings.runtime
@@ -109,7 +111,10 @@ class LlamaLLM:
         except Exception as error:  # reported to the consumer, which raises it
             channel.put(ProviderError("llm", f"the local LLM failed: {error}"), stop)
 
-    async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[LLMEvent]:
+    def count_tokens(self, text: str) -> int | None:
+        return None  # the tokenizer lives with the model, on the engine's thread: the core estimates
+
+    async def stream(self, messages: list[ChatMessage], tools: Sequence[ToolSpec] = ()) -> AsyncIterator[LLMEvent]:
         channel: ThreadChannel[object] = ThreadChannel(asyncio.get_running_loop(), TOKEN_QUEUE_SIZE)
         stop = threading.Event()
         job = asyncio.ensure_future(self.pool.run("llm", self._generate, messages, channel, stop))

@@ -34,6 +34,10 @@ class MockLLMSettings(EnvSettings):
     first_token_ms: int = Field(120, ge=0, description="Mock LLM time to first token.")
     token_ms: int = Field(15, ge=0, description="Mock LLM delay between tokens.")
     sentences: int = Field(4, ge=1, le=8, description="Sentences in a mock LLM reply.")
+    tool_script: str = Field(
+        "", description='Tool calls the mock LLM makes when the user\'s last words contain a phrase, as JSON: '
+        '{"what time": [{"name": "current_time", "arguments": {"timezone": "UTC"}}]}; empty: none.'
+    )  # fmt: skip
     fault: FaultKind = Field("none", description="Mock LLM fault: none, raise, hang or rate_limit.")
     fault_on: str = Field("", description=FAULT_ON)
 

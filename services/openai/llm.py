@@ -8,13 +8,23 @@ backoff (429, 5xx, network); after that a failure ends the turn with a clear err
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any, cast
 
 import openai
 
 from config import ConfigProblem
-from services.base import ChatMessage, Finish, FinishReason, LLMEvent, TextDelta, ToolCallDelta, Usage
+from services.base import (
+    ChatMessage,
+    Finish,
+    FinishReason,
+    LLMCapabilities,
+    LLMEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolSpec,
+    Usage,
+)
 from services.openai.client import azure_client, openai_client, provider_error, retry_policy
 from services.openai.settings import AzureOpenAISettings, OpenAILLMSettings, OpenAISettings
 from services.retry import retry_before_first
@@ -31,6 +41,7 @@ FINISH_REASONS: dict[str, FinishReason] = {
 
 class OpenAILLM:
     uses_shared = True
+    capabilities = LLMCapabilities(tools=True)
 
     def __init__(self, settings: OpenAISettings, llm: OpenAILLMSettings, *, shared: SharedResources) -> None:
         self._client: openai.AsyncOpenAI = openai_client(shared, settings, llm)
@@ -42,11 +53,15 @@ class OpenAILLM:
     def problems(cls, settings: OpenAISettings, llm: OpenAILLMSettings) -> list[ConfigProblem]:
         return llm.problems_with(settings)
 
-    def stream(self, messages: list[ChatMessage]) -> AsyncIterator[LLMEvent]:
-        """Retried while nothing has come (the role-only first chunk is not a token)."""
-        return retry_before_first(lambda: _events(self._chunks(messages)), self._retry)
+    def count_tokens(self, text: str) -> int | None:
+        return None  # no tokenizer without a network call: the core estimates
 
-    async def _chunks(self, messages: list[ChatMessage]) -> AsyncGenerator[Any, None]:
+    def stream(self, messages: list[ChatMessage], tools: Sequence[ToolSpec] = ()) -> AsyncIterator[LLMEvent]:
+        """Retried while nothing has come (the role-only first chunk is not a token)."""
+        return retry_before_first(lambda: _events(self._chunks(messages, tools)), self._retry)
+
+    async def _chunks(self, messages: list[ChatMessage], tools: Sequence[ToolSpec]) -> AsyncGenerator[Any, None]:
+        offered: dict[str, Any] = {"tools": list(tools), "tool_choice": "auto"} if tools else {}
         try:
             stream = await self._client.chat.completions.create(
                 model=self._model,
@@ -55,6 +70,7 @@ class OpenAILLM:
                 stream_options={"include_usage": True},
                 temperature=self._llm.temperature,
                 max_tokens=self._llm.max_tokens,
+                **offered,
             )
             async with stream:
                 async for chunk in stream:

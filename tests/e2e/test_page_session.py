@@ -4,6 +4,9 @@ lost while disconnected, and a clear banner when an engine could not load."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from playwright.async_api import Page
 
 from tests.conftest import BROKEN_GGUF, StartServer
@@ -14,6 +17,15 @@ from tests.e2e.proxy import DroppingProxy
 async def type_message(page: Page, text: str) -> None:
     await page.fill("#text", text)
     await page.press("#text", "Enter")
+
+
+async def page_behind_a_proxy(server: Any, open_page: OpenPage) -> tuple[DroppingProxy, Page]:
+    """The page, reaching `server` through a proxy that can be switched to a restarted server."""
+    proxy = DroppingProxy(int(server.http_url.rsplit(":", 1)[1]))
+    await proxy.start()
+    browser = await open_page(f"http://127.0.0.1:{proxy.port}")
+    browser.expect_console_error(r"WebSocket connection to '.*' failed")  # while the server is down
+    return proxy, browser.page
 
 
 async def reply_to(page: Page, text: str, timeout: float = 15000) -> None:
@@ -100,11 +112,7 @@ async def test_after_a_server_restart_nothing_is_stale_and_text_typed_meanwhile_
     start_server: StartServer, open_page: OpenPage
 ) -> None:
     first = await start_server(mock_llm_first_token_ms=60000)  # it is still thinking when it goes down
-    proxy = DroppingProxy(int(first.http_url.rsplit(":", 1)[1]))
-    await proxy.start()
-    browser = await open_page(f"http://127.0.0.1:{proxy.port}")
-    browser.expect_console_error(r"WebSocket connection to '.*' failed")  # while the server is down
-    page = browser.page
+    proxy, page = await page_behind_a_proxy(first, open_page)
     await type_message(page, "what time is it")
     await page.wait_for_selector("#state[data-state=thinking]", timeout=10000)
 
@@ -158,3 +166,28 @@ async def test_an_idle_page_is_disconnected_and_comes_back_when_the_user_types(
     await type_message(page, "back again")
     await reply_to(page, "back again")
     assert await page.locator(".message.user:not(.pending)").count() == 1
+
+
+async def test_after_a_server_restart_the_stored_conversation_is_back_on_the_page(
+    start_server: StartServer, open_page: OpenPage, tmp_path: Path
+) -> None:
+    durable = {"session_store": "sqlite", "data_dir": str(tmp_path)}
+    first = await start_server(**durable)
+    proxy, page = await page_behind_a_proxy(first, open_page)
+    await type_message(page, "remember the ocean")
+    await reply_to(page, "remember the ocean")
+
+    proxy.refusing = True
+    await first.stop()
+    proxy.drop()
+    await page.wait_for_selector("#link[data-link=reconnecting]", timeout=10000)
+    second = await start_server(**durable)
+    proxy.upstream_port = int(second.http_url.rsplit(":", 1)[1])
+    proxy.refusing = False
+    await page.wait_for_selector("#link >> text=Reconnected: conversation resumed", timeout=15000)
+    await page.wait_for_selector(".message.assistant:has-text('You said: \"remember the ocean\"')", timeout=5000)
+    assert await page.locator(".message.user >> text=remember the ocean").count() == 1
+    assert await page.locator(".notice >> text=this is a new one").count() == 0
+    await type_message(page, "and now?")
+    await page.wait_for_selector(".message.assistant >> text=This is turn 2 of our conversation", timeout=15000)
+    await proxy.close()

@@ -71,6 +71,8 @@ def test_session_ids_and_tokens_in_query_strings_never_reach_the_log() -> None:
     assert "0123456789abcdef0123456789abcdef" not in cleaned and "abc.def" not in cleaned
     assert f"session_id={short_hash('0123456789abcdef0123456789abcdef')}" in cleaned, "still correlates"
     assert "token=[redacted]" in cleaned
+    export = redactor('127.0.0.1:5000 - "DELETE /v1/sessions/0123456789abcdef0123456789abcdef HTTP/1.1" 204')
+    assert f"/v1/sessions/{short_hash('0123456789abcdef0123456789abcdef')} HTTP/1.1" in export
 
 
 def test_a_clients_invalid_utf8_is_one_warning_line_without_a_traceback() -> None:

@@ -10,7 +10,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(p for p in ROOT.rglob("*.py") if not {".venv", "node_modules"} & set(p.parts))
-PARLEY = ("app", "config", "session", "engine", "services", "storage", "websocket", "utils", "clients", "server")
+PARLEY = (
+    "app",
+    "config",
+    "session",
+    "engine",
+    "services",
+    "storage",
+    "websocket",
+    "utils",
+    "clients",
+    "server",
+    "tools",
+)
 
 
 def parley_imports(path: Path) -> set[str]:
@@ -53,6 +65,12 @@ def test_utils_are_leaves_that_import_nothing_of_parley() -> None:
 def test_providers_know_no_engine_and_no_protocol() -> None:
     for path in package("services"):
         assert not {m for m in parley_imports(path) if m.split(".")[0] in ("engine", "websocket", "session")}, path
+
+
+def test_tools_know_no_engine_no_protocol_and_no_store() -> None:
+    for path in package("tools"):
+        outside = ("engine", "websocket", "session", "storage", "server")
+        assert not {m for m in parley_imports(path) if m.split(".")[0] in outside}, path.name
 
 
 def test_the_generic_connection_knows_no_protocol_and_the_client_no_server() -> None:

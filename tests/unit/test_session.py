@@ -22,18 +22,25 @@ from session import Session, SessionLimitReached, SessionManager
 from storage.memory import MemoryStore
 
 
-def test_history_tells_the_llm_only_what_was_heard_and_that_it_was_cut() -> None:
+def test_history_tells_the_llm_only_what_was_heard_and_once_that_it_was_cut() -> None:
     history = History(max_items=10)
     history.append(UserMessage(1, "one", "speech"))
     history.append(AssistantMessage(1, "first reply, long", "first reply", "interrupted", 900))
     history.append(UserMessage(2, "two", "text"))
-    history.append(AssistantMessage(2, "unheard", "", "interrupted"))
     assert history.llm_messages("Be brief.") == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "one"},
         {"role": "assistant", "content": "first reply"},
         {"role": "system", "content": INTERRUPTED_NOTE},
         {"role": "user", "content": "two"},
+    ]
+    history.append(AssistantMessage(2, "unheard", "", "interrupted"))  # cut before a word was heard
+    history.append(UserMessage(3, "three", "text"))
+    assert history.llm_messages("Be brief.")[1:] == [  # the first cut was told once, in the request after it
+        {"role": "user", "content": "one"},
+        {"role": "assistant", "content": "first reply"},
+        {"role": "user", "content": "two"},
+        {"role": "user", "content": "three"},
     ]
 
 

@@ -30,7 +30,7 @@ from websocket.parley.client_messages import (  # the client's half, re-exported
 )
 from websocket.parley.error_codes import ERROR_CODES as ERROR_CODES  # the codes of `Error`
 
-PROTOCOL_VERSION = "1.2"
+PROTOCOL_VERSION = "1.3"
 
 
 # ----- server to client ------------------------------------------------------------
