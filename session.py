@@ -20,7 +20,7 @@ from engine.history import History, ToolCall, item_from_dict, item_to_dict
 from engine.memory import Memory, Summary
 from engine.options import SessionSettings
 from services.secrets import short_hash
-from storage.base import SessionRecord, SessionStore
+from storage.base import SessionRecord, SessionStore, StoreFailure
 from storage.writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,8 @@ class SessionManager:
         forgetting the longest-disconnected session in the way."""
         await self.expire()
         session = self._sessions.get(session_id) if session_id else None
+        if session is None and session_id:
+            await self.writer.drain()  # its last changes, if it just left memory, are in the file first
         if session is None and session_id and (record := await self.store.load(session_id)) is not None:
             await self._make_room(address)
             session = self._adopt(Session.from_record(record, self._max_items), address)
@@ -156,9 +158,12 @@ class SessionManager:
 
     async def run_reaper(self, every_s: float = 5.0, purge_every_s: float = 3600.0) -> None:
         while True:
-            await self.expire()
-            if self._retention_s and self._clock() - self._purged_at >= purge_every_s:
-                await self.purge()
+            try:
+                await self.expire()
+                if self._retention_s and self._clock() - self._purged_at >= purge_every_s:
+                    await self.purge()
+            except StoreFailure as error:  # the next round tries again
+                log.error("session upkeep failed: %s", error)
             await asyncio.sleep(every_s)
 
     async def purge(self) -> int:

@@ -189,7 +189,7 @@ def chat_messages(items: Sequence[Item]) -> list[ChatMessage]:
 
 
 NO_RESULT = {
-    "cancelled": "(cancelled: the user cut in before it finished)",
+    "cancelled": "(cancelled before it finished: it may not have taken effect)",
     "in_progress": "(no result: the call never finished)",
     "failed": "(failed)",
     "completed": "(no output)",

@@ -168,13 +168,14 @@ class Reply:
         try:
             rounds = self._tools.options.max_rounds if self._tools is not None else 1
             for round_number in range(1, rounds + 1):
+                said_before = len(self._content)
                 calls = await self._llm_round(segmenter, offer_tools=round_number < rounds)
                 if not calls or self._tools is None:
                     break
                 if rest := segmenter.flush():  # what was said before the calls is spoken before them
                     await self._queue_sentence(rest)
                 runner = ToolRunner(self._tools, self._history, self.turn_id)
-                self._messages += await runner.run(calls, self._queue_sentence)
+                self._messages += await runner.run(calls, self._queue_sentence, self._content[said_before:])
             if rest := segmenter.flush():
                 await self._queue_sentence(rest)
         except Exception as error:

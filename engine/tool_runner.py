@@ -78,8 +78,11 @@ class ToolRunner:
     def __init__(self, tools: ToolSession, history: History, turn_id: int) -> None:
         self._tools, self._history, self._turn_id = tools, history, turn_id
 
-    async def run(self, calls: list[PendingCall], say: Callable[[str], Awaitable[None]]) -> list[ChatMessage]:
-        """Run `calls`; the chat messages that carry them and their results to the next LLM round."""
+    async def run(
+        self, calls: list[PendingCall], say: Callable[[str], Awaitable[None]], said: str = ""
+    ) -> list[ChatMessage]:
+        """Run `calls`; the chat messages that carry them (after what the LLM `said` with them) and
+        their results to the next LLM round."""
         items = [
             self._history.append(ToolCall(self._turn_id, c.call_id, c.name, c.arguments, "in_progress")) for c in calls
         ]
@@ -95,7 +98,7 @@ class ToolRunner:
         wire: list[ChatToolCall] = [
             {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in calls
         ]
-        messages: list[ChatMessage] = [{"role": "assistant", "content": "", "tool_calls": wire}]
+        messages: list[ChatMessage] = [{"role": "assistant", "content": said.strip(), "tool_calls": wire}]
         for call, task in zip(calls, tasks, strict=True):
             messages.append({"role": "tool", "content": task.result(), "tool_call_id": call.call_id})
         return messages

@@ -81,7 +81,10 @@ class LimitSettings(EnvSettings):
     outbound_queue_size: int = Field(
         512, ge=16, description="Messages waiting to go to a client; overflow closes with 1008."
     )
-    send_timeout_s: float = Field(10.0, gt=0, description="A client that takes a message no faster is dropped.")
+    send_timeout_s: float = Field(
+        10.0, gt=0, description="A client that has not taken a message after this long is dropped (checked every "
+        "half of it)."
+    )  # fmt: skip
     ws_ping_interval_s: float = Field(20.0, gt=0, description="WebSocket ping interval (python app.py).")
     ws_ping_timeout_s: float = Field(20.0, gt=0, description="Close a socket whose pong is this late.")
     session_idle_timeout_s: float = Field(

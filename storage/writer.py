@@ -69,6 +69,8 @@ class StoreWriter:
 
     async def drain(self, timeout_s: float = 5.0) -> bool:
         """Wait until everything queued so far is written (bounded); False if it was not."""
+        if self._task is None or self._task.done():
+            return self._writes.empty()  # no writer: nothing will be written by waiting
         try:
             await asyncio.wait_for(self._writes.join(), timeout_s)
         except TimeoutError:

@@ -8,6 +8,7 @@ import pytest
 
 from engine.history import (
     INTERRUPTED_NOTE,
+    NO_RESULT,
     AssistantMessage,
     History,
     HistoryChange,
@@ -163,3 +164,15 @@ async def test_a_disconnected_session_expires_by_the_wall_clock() -> None:
     assert await sessions.store.load(session.id) is None
     again, _, resumed = await sessions.attach("b", session.id)
     assert not resumed and again.id != session.id
+
+
+def test_a_tool_call_in_flight_when_the_server_stopped_is_resumed_as_cancelled_never_run_again() -> None:
+    history = History(10)
+    history.append(UserMessage(1, "book it", "text"))
+    history.append(ToolCall(1, "call_1", "book", "{}", "in_progress"))
+    stored = Session("s1", SessionSettings(16000, "en-US", "", ""), history).record()
+    resumed = Session.from_record(stored, 10)
+    call = resumed.history.items[1]
+    assert isinstance(call, ToolCall) and call.status == "cancelled"
+    told = resumed.history.llm_messages("")[-1]
+    assert told == {"role": "tool", "content": NO_RESULT["cancelled"], "tool_call_id": "call_1"}

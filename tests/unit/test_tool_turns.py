@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine import events as ev
-from engine.history import AssistantMessage, ToolCall, ToolResult, UserMessage, chat_messages
+from engine.history import NO_RESULT, AssistantMessage, ToolCall, ToolResult, UserMessage, chat_messages
 from tests.scenario import Scenario
 from tools.loading import load_toolbox
 from tools.registry import Tool, ToolBox, ToolContext
@@ -95,7 +95,7 @@ async def test_a_cut_in_during_a_tool_call_cancels_it_and_the_next_turn_works() 
     assert (slow.started, slow.finished) == (1, 0), "cancelled, never run twice"
     _, answer = log.first(ev.LlmText, turn_id=2, complete=True)
     assert answer.content.startswith('You said: "never mind, thanks"')
-    told = {"role": "tool", "content": "(cancelled: the user cut in before it finished)", "tool_call_id": call.call_id}
+    told = {"role": "tool", "content": NO_RESULT["cancelled"], "tool_call_id": call.call_id}
     assert told in chat_messages(items), "the next request says the call did not finish"
     assert log.states()[-1] == "listening"
 
