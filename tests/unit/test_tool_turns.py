@@ -80,16 +80,26 @@ async def test_a_slow_tool_gets_a_filler_line_and_a_timeout_is_told_to_the_llm()
 async def test_a_cut_in_during_a_tool_call_cancels_it_and_the_next_turn_works() -> None:
     slow = SlowTool(3.0)
     log = await (
-        Scenario(tools=slow.box(), mock_llm_tool_script=script("book", "book"), tool_filler_ms=300)
+        Scenario(
+            tools=slow.box(),
+            mock_llm_tool_script=script("book", "book"),
+            tool_filler_ms=300,
+            tool_filler_text="One moment, I am booking it.",
+            mock_tts_ms_per_char=60,
+        )  # the filler is 1.7 s of speech from 0.42 s: still playing at the cut
         .user_types(0.1, "book a table")
         .at(1.0, lambda conversation: conversation.interrupt())
         .user_types(1.5, "never mind, thanks")
         .run(until=6)
     )
     _, stop = log.first(ev.SpeechStop, turn_id=1)
-    assert stop.reason == "interrupt", "the filler line was playing and is cut like any speech"
+    assert stop.reason == "interrupt" and 0 < stop.played_ms < 1000, "the filler is cut like any speech"
     items = log.session.history.items
     assert kinds(items)[:3] == ["UserMessage", "ToolCall", "AssistantMessage"]
+    filler = items[2]
+    assert isinstance(filler, AssistantMessage) and filler.status == "interrupted"
+    assert filler.heard_text and "One moment, I am booking it.".startswith(filler.heard_text)
+    assert filler.heard_text != "One moment, I am booking it.", "only the words played are kept"
     call = items[1]
     assert isinstance(call, ToolCall) and call.status == "cancelled"
     assert (slow.started, slow.finished) == (1, 0), "cancelled, never run twice"
