@@ -48,6 +48,7 @@ class Figures:
     response_ms: list[float] = field(default_factory=list)
     stop_ms: list[float] = field(default_factory=list)
     old_audio_after_onset_ms: list[float] = field(default_factory=list)
+    overhead_ms: list[float] = field(default_factory=list)  # end-of-turn decision -> first audio sent (server)
     lateness_ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -174,6 +175,10 @@ class Caller:
         elif kind == "tts_end" and self._reply is not None and event.get("turn_id") == self._reply.turn_id:
             self._reply.ended = True
             self.figures.lateness_ms.append(max(0.0, self._reply.worst_lateness_ms))
+        elif kind == "metrics" and event.get("first_audio_sent_ms") is not None:
+            decided = event.get("final_transcript_ms")  # the turn is taken when its transcript is final
+            if decided is not None:
+                self.figures.overhead_ms.append(event["first_audio_sent_ms"] - decided)
         elif kind == "error":
             self.figures.failures.append(f"error {event.get('code')}")
 

@@ -131,7 +131,7 @@ def figures(
 ) -> dict[str, Any]:  # fmt: skip
     every = Figures()
     for caller in callers:
-        for name in ("response_ms", "stop_ms", "old_audio_after_onset_ms", "lateness_ms", "failures"):
+        for name in ("response_ms", "stop_ms", "old_audio_after_onset_ms", "lateness_ms", "failures", "overhead_ms"):
             getattr(every, name).extend(getattr(caller.figures, name))
     setups = [c.figures.setup_s * 1000 for c in callers if c.figures.setup_s is not None]
     return {
@@ -139,6 +139,7 @@ def figures(
         "response_ms": percentile_summary(every.response_ms),
         "barge_in_stop_ms": percentile_summary(every.stop_ms),
         "old_audio_after_onset_ms": percentile_summary(every.old_audio_after_onset_ms),
+        "server_overhead_ms": percentile_summary(every.overhead_ms),  # Parley only: the floor sends no metrics
         "jitter_ms": percentile_summary(every.lateness_ms),
         "setup_ms": percentile_summary(setups),
         "failures": len(every.failures),
@@ -202,6 +203,7 @@ def machine() -> dict[str, Any]:
 def summary_line(r: dict[str, Any]) -> str:
     return (
         f"response p95 {r['response_ms'].get('p95')} ms, stop p95 {r['barge_in_stop_ms'].get('p95')} ms, "
+        f"overhead p95 {r.get('server_overhead_ms', {}).get('p95')} ms, "
         f"cpu {r['cpu_s_per_session_minute']} s/session-min ({r['cpu_share_of_core']:.0%} core), "
         f"setup p95 {r['setup_ms'].get('p95')} ms, rss {r['rss_mb']} MB, failures {r['failures']}, "
         f"client late p95 {r['client_lateness_ms'].get('p95')} ms{'' if r['passed'] else '  (bar not met)'}"
