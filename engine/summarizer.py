@@ -1,8 +1,8 @@
 """The running summary: older turns folded into a few lines by the LLM, in the background.
 
-It starts when a reply ends and the context no longer fits its budget, and it yields to the
-conversation: a new turn cancels it (it starts again after that turn's reply), so a summary
-never delays a reply, even on a local LLM that runs one generation at a time. A summary that
+It starts when a reply ends and the context no longer fits its budget. On an LLM that runs one
+generation at a time (the local one) a new turn cancels it (it starts again after that turn's
+reply), so a summary never delays a reply; a cloud LLM serves both side by side. A summary that
 fails or times out changes nothing; the budget keeps requests small meanwhile.
 """
 
@@ -62,8 +62,9 @@ class Summarizer:
             self._task = asyncio.create_task(self._summarize([i for t in turns for i in t]), name="summarizer")
 
     def yield_to_turn(self) -> None:
-        """A turn begins: the summary steps aside (it is made again after the reply)."""
-        if self.running and self._task is not None:
+        """A turn begins: on an LLM that runs one request at a time, the summary steps aside (it is
+        made again after the reply); one that runs requests side by side keeps summarizing."""
+        if self.running and self._task is not None and not self._llm.capabilities.concurrent:
             self._task.cancel()
 
     async def aclose(self) -> None:

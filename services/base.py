@@ -67,6 +67,7 @@ class TTSCapabilities:
 @dataclass(frozen=True)
 class LLMCapabilities:
     tools: bool = False  # the LLM takes `tools` and answers with tool calls
+    concurrent: bool = True  # requests run side by side (False: one at a time, as a local model does)
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def sentence_cut(text: str, limit: int) -> int | None:
 
 
 class LlamaLLM:
-    capabilities = LLMCapabilities(tools=False)  # a 135M model cannot call tools reliably (README: Tools)
+    capabilities = LLMCapabilities(tools=False, concurrent=False)  # 135M cannot call tools reliably (README)
 
     def __init__(self, settings: LocalLLMSettings, engine: LocalEngineSettings) -> None:
         path = settings.model_path or bundled_model_path()

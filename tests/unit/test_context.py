@@ -3,15 +3,22 @@ summary made in the background, which never delays a reply (virtual time)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+
 import pytest
 
 from engine import events as ev
 from engine.context import SUMMARY_PREFIX, ContextOptions, ContextWindow, estimate_tokens
-from engine.history import AssistantMessage, Item, ToolCall, ToolResult, UserMessage
-from engine.memory import Summary
+from engine.history import AssistantMessage, History, Item, ToolCall, ToolResult, UserMessage
+from engine.memory import Memory, Summary
+from engine.summarizer import Summarizer
+from services.base import ChatMessage, Finish, LLMCapabilities, LLMEvent, TextDelta, ToolSpec
 from tests.scenario import Scenario
 
-WORDS = lambda text: len(text.split())  # noqa: E731 - the mock LLM's tokenizer
+
+def WORDS(text: str) -> int:  # the mock LLM's tokenizer: words
+    return len(text.split())
 
 
 def conversation(turns: int, words: int = 20) -> list[Item]:
@@ -89,3 +96,38 @@ async def test_older_turns_are_summarized_in_the_background_without_delaying_a_r
     _, last = tight.first(ev.LlmText, turn_id=6, complete=True)
     seen = int(last.content.split("This is turn ")[1].split()[0])  # the user messages the mock LLM was sent
     assert 2 <= seen < 6, "the LLM saw the kept turns and the summary, not the folded turns"
+
+
+class SlowSummaryLLM:
+    """An LLM whose summary takes `seconds`; `concurrent` as its capabilities say."""
+
+    def __init__(self, concurrent: bool, seconds: float = 1.0) -> None:
+        self.capabilities = LLMCapabilities(tools=False, concurrent=concurrent)
+        self.seconds = seconds
+
+    def count_tokens(self, text: str) -> int | None:
+        return WORDS(text)
+
+    async def stream(self, messages: list[ChatMessage], tools: Sequence[ToolSpec] = ()) -> AsyncIterator[LLMEvent]:
+        await asyncio.sleep(self.seconds)
+        yield TextDelta("The user asked about the sea.")
+        yield Finish("stop")
+
+
+@pytest.mark.looptime
+@pytest.mark.parametrize("concurrent", [True, False])
+async def test_a_turn_cancels_a_summary_only_on_an_llm_that_runs_one_request_at_a_time(concurrent: bool) -> None:
+    llm, memory = SlowSummaryLLM(concurrent), Memory()
+    history = History(100, conversation(6))
+    window = ContextWindow(ContextOptions(token_budget=256, keep_turns=2), WORDS)
+    summarizer = Summarizer(llm, history, memory, window, lambda: "Be brief.")
+    summarizer.maybe_start()
+    assert summarizer.running
+    await asyncio.sleep(0.5)
+    summarizer.yield_to_turn()  # a turn begins while the summary is being made
+    await asyncio.sleep(1.0)
+    if concurrent:
+        assert memory.summary is not None and len(memory.summary.item_ids) == 8, "4 turns folded, 2 kept"
+    else:
+        assert memory.summary is None and not summarizer.running, "it stepped aside for the reply"
+    await summarizer.aclose()
