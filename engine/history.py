@@ -196,11 +196,13 @@ NO_RESULT = {
 }
 
 
+def wire_call(call_id: str, name: str, arguments: str) -> ChatToolCall:
+    """A tool call as the chat carries it (OpenAI's shape)."""
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
 def _tool_round(calls: list[ToolCall], results: dict[str, str]) -> list[ChatMessage]:
-    wire: list[ChatToolCall] = [
-        {"id": call.call_id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
-        for call in calls
-    ]
+    wire = [wire_call(call.call_id, call.name, call.arguments) for call in calls]
     messages: list[ChatMessage] = [{"role": "assistant", "content": "", "tool_calls": wire}]
     for call in calls:
         output = results.get(call.call_id, NO_RESULT[call.status])

@@ -16,8 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from engine.history import History, ToolCall, ToolResult
-from services.base import ChatMessage, ChatToolCall, ToolCallDelta
+from engine.history import History, ToolCall, ToolResult, wire_call
+from services.base import ChatMessage, ToolCallDelta
 from tools.registry import ToolBox, ToolContext, ToolError, check_arguments
 from utils.aio import cancel_and_wait
 
@@ -95,9 +95,7 @@ class ToolRunner:
             await asyncio.wait(tasks)
         finally:
             await cancel_and_wait(own, 1.0)  # on a cut: the reply's own calls end with it
-        wire: list[ChatToolCall] = [
-            {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in calls
-        ]
+        wire = [wire_call(c.call_id, c.name, c.arguments) for c in calls]
         messages: list[ChatMessage] = [{"role": "assistant", "content": said.strip(), "tool_calls": wire}]
         for call, task in zip(calls, tasks, strict=True):
             messages.append({"role": "tool", "content": task.result(), "tool_call_id": call.call_id})
