@@ -14,12 +14,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from config import ConfigError
 from engine.history import AssistantMessage, History, HistoryChange, ToolCall, UserMessage
 from engine.memory import Summary
 from engine.options import SessionSettings
+from server.wiring import open_store
 from session import Session, SessionManager
 from storage.base import SessionRecord
 from storage.memory import MemoryStore
+from storage.settings import StorageSettings
 from storage.sqlite import FILE_NAME, SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,3 +153,13 @@ def test_a_kill_mid_write_leaves_the_file_whole_and_no_item_half_written(tmp_pat
             assert turns == list(range(1, len(turns) + 1)) and len(turns) >= 20, "a prefix, with no hole"
             last = db.execute("SELECT last_turn_id FROM sessions WHERE id = ?", (session,)).fetchone()[0]
             assert last == len(turns), "the item and the session's turn counter are written together"
+
+
+def test_a_data_directory_that_cannot_hold_the_store_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "not-a-database").mkdir()
+    (tmp_path / "not-a-database" / FILE_NAME).write_bytes(b"this is not SQLite" * 100)
+    for data_dir in ("/proc/no-such-dir", str(tmp_path / "not-a-database")):
+        with pytest.raises(ConfigError) as refused:
+            open_store(StorageSettings(_env_file=None, data_dir=data_dir))
+        (problem,) = refused.value.problems
+        assert problem.variable == "DATA_DIR" and "cannot open the session store" in problem.message
