@@ -1,8 +1,8 @@
 """REST over stored sessions: list them, export one as JSON, delete one.
 
-Behind the same admission as /ws: where a token is required, each call needs one
-(Authorization: Bearer); the Host check applies as to every route, and browsers on other
-origins cannot call these (no CORS is granted). A session id is the key to a conversation:
+Behind the same admission as /ws: a browser's Origin must be allowed (ALLOWED_ORIGINS; the
+page's own by default), and where a token is required each call needs one (Authorization:
+Bearer); the Host check applies as to every route. No CORS is granted. A session id is the key to a conversation:
 these routes are for its owner's backend and operators, never for a public page.
 """
 
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from server.wiring import Server
 from storage.base import SessionRecord
-from websocket.admission import Handshake
+from websocket.admission import Handshake, origin_allowed
 from websocket.close_codes import CLOSE_DELETED
 from websocket.connection import Connection
 
@@ -34,10 +34,15 @@ def export(record: SessionRecord) -> dict[str, Any]:
 
 
 def add_session_routes(app: FastAPI, server: Server) -> None:
-    tokens = server.tokens
+    policy = server.connections.admission.policy
 
     def refused(request: Request) -> Response | None:
-        if tokens is not None and not tokens.valid(Handshake.read("", "", request.headers, {}, ()).token):
+        """/ws's admission rules (Host is checked for every route): the Origin, then the token."""
+        scheme = "wss" if request.url.scheme == "https" else "ws"
+        handshake = Handshake.read("", scheme, request.headers, {}, ())
+        if not origin_allowed(handshake, policy.allowed_origins):
+            return JSONResponse({"error": f"origin {handshake.origin!r} is not allowed"}, status_code=403)
+        if policy.tokens is not None and not policy.tokens.valid(handshake.token):
             return JSONResponse({"error": "present a token as Authorization: Bearer"}, status_code=401)
         return None
 

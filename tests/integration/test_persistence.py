@@ -24,10 +24,14 @@ def durable(tmp_path: Path, **more: str) -> dict[str, str]:
     return {"SESSION_STORE": "sqlite", "DATA_DIR": str(tmp_path / "data"), **more}
 
 
-def rest(server: ServerProcess, method: str, path: str, token: str | None = TOKEN) -> tuple[int, Any]:
+def rest(
+    server: ServerProcess, method: str, path: str, token: str | None = TOKEN, origin: str | None = None
+) -> tuple[int, Any]:
     request = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", method=method)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
+    if origin:
+        request.add_header("Origin", origin)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
@@ -59,6 +63,8 @@ async def test_a_conversation_survives_a_restart_and_resumes(server_process: Any
     status, listed = rest(server, "GET", "/v1/sessions")
     assert status == 200 and [s["id"] for s in listed["sessions"]] == [first.session_id]
     assert rest(server, "GET", "/v1/sessions", token=None)[0] == 401, "behind the same admission as /ws"
+    assert rest(server, "DELETE", f"/v1/sessions/{first.session_id}", origin="http://evil.example")[0] == 403
+    assert rest(server, "GET", "/v1/sessions", origin=f"http://127.0.0.1:{server.port}")[0] == 200, "the page's own"
     status, exported = rest(server, "GET", f"/v1/sessions/{first.session_id}")
     assert status == 200 and [i["type"] for i in exported["items"]] == ["user_message", "assistant_message"] * 2
     assert exported["items"][1]["timings"]["first_audio_sent_ms"] >= 0, "each reply keeps its timings"
