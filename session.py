@@ -211,7 +211,7 @@ class SessionManager:
         """Out of memory; out of the store too unless it is durable (then it can still be resumed)."""
         self._sessions.pop(session.id, None)
         self.writer.forget(session.id)
-        if not getattr(self.store, "durable", False):
+        if not self.store.durable:
             await self.store.delete(session.id)
 
     def _adopt(self, session: Session, address: str = "") -> Session:

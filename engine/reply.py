@@ -191,9 +191,7 @@ class Reply:
         """One LLM response: its text is spoken as it comes; the tool calls it asks for are returned."""
         opts, collector = self._options, CallCollector()
         tools = self._tools.box.specs() if self._tools is not None and offer_tools else []
-        events = (
-            self._providers.llm.stream(self._messages, tools) if tools else self._providers.llm.stream(self._messages)
-        )
+        events = self._providers.llm.stream(self._messages, tools)
         async for event in with_step_timeouts(
             events, stage="llm", first_s=opts.llm_first_token_timeout_s, idle_s=opts.llm_idle_timeout_s
         ):

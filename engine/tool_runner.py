@@ -112,18 +112,19 @@ class ToolRunner:
         """The call's output for the LLM (an error in words when it failed), recorded in history."""
         box = self._tools.box
         tool = box.get(call.name)
-        status: str = "completed"
+        status, limit_s = "completed", 0.0
         try:
             if tool is None:
                 raise ToolError(f"there is no tool called {call.name!r}")
             arguments = check_arguments(tool.parameters, _parse(call.arguments))
-            async with asyncio.timeout(box.timeout_of(tool)):
+            limit_s = box.timeout_of(tool)
+            async with asyncio.timeout(limit_s):
                 output = await tool.run(arguments, self._tools.context)
         except asyncio.CancelledError:
             self._history.revise(item_id, status="cancelled")
             raise
         except TimeoutError:
-            status, output = "failed", f"error: {call.name} did not answer within {box.timeout_of(tool):g} s"  # type: ignore[arg-type]
+            status, output = "failed", f"error: {call.name} did not answer within {limit_s:g} s"
         except ToolError as error:
             status, output = "failed", f"error: {error}"
         except Exception:

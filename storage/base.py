@@ -39,6 +39,8 @@ class SessionInfo:
 
 
 class SessionStore(Protocol):
+    durable: bool  # what it holds outlives the process (a session out of memory can still be resumed)
+
     async def load(self, session_id: str) -> SessionRecord | None:
         """The stored session, or None if there is none."""
 
