@@ -15,14 +15,16 @@ from engine import events as ev
 from engine.availability import AlwaysReady, Availability
 from engine.context import ContextWindow
 from engine.history import UserMessage
+from engine.items import Items
 from engine.language import system_prompt
 from engine.listener import Listener
 from engine.metrics import TurnTimer
-from engine.options import ConversationState, EngineOptions, SessionSettings
+from engine.options import ConversationState, EngineOptions, ReplyRequest, SessionSettings
 from engine.replies import Replies
 from engine.reply import Reply
 from engine.summarizer import Summarizer
 from engine.tool_runner import ToolSession
+from engine.transcribe import transcribe
 from engine.turns.policy import BargeInPolicy
 from engine.utterance import Utterance
 from services.base import Providers
@@ -70,6 +72,10 @@ class Conversation:
         self._window = ContextWindow(options.context, providers.llm.count_tokens)
         self._summarizer = Summarizer(providers.llm, state.history, state.memory, self._window, self._system_prompt)
         self._tools = ToolSession(tools or ToolBox(), state.memory, options.tools)
+        self.items = Items(state.history, self._replies)
+        self.auto_respond = True  # answer each user turn (a protocol may leave that to its client)
+        self.barge_in = True  # the user's speech may cut a reply
+        self.reply_defaults = ReplyRequest()  # how replies are made, unless a request says otherwise
 
     @property
     def reply(self) -> Reply | None:
@@ -83,6 +89,16 @@ class Conversation:
     def listening(self) -> bool:
         return self._listener.listening
 
+    @property
+    def listener(self) -> Listener:
+        """The microphone side, for a protocol that tunes turn taking or clears speech in progress."""
+        return self._listener
+
+    async def transcribe(self, pcm: bytes, sample_rate: int) -> str:
+        """The words of audio the client committed itself (no turn detection); ProviderError on failure."""
+        settings, timeout_s = self.session.settings, self._options.listen.asr_final_timeout_s
+        return await transcribe(self._providers.asr, pcm, sample_rate, settings.language, timeout_s)
+
     def begin(self) -> None:
         self._listener.start()
         self._set_state("listening")
@@ -90,8 +106,8 @@ class Conversation:
         self._unwatch = self._availability.watch(self._service_changed)
 
     async def push_audio(self, pcm: bytes, received_at: float) -> None:
-        """Microphone PCM16 at the session's input rate (ignored while stopped, or while the
-        providers have failed: nothing could answer it, and the client was told why)."""
+        """Microphone PCM16 at the session's input rate (ignored while stopped, or while the providers
+        have failed)."""
         if self._availability.state == "failed":
             return
         if not self._audio.take(len(pcm) / 2 / self.session.settings.input_sample_rate * 1000):
@@ -106,10 +122,13 @@ class Conversation:
 
     def speech_started(self, utterance: Utterance) -> None:
         utterance.started_during_reply = self.reply is not None
+        if self.reply is None:
+            self._announce(utterance)  # during a reply, speech counts only once it cuts in
 
     def speech_heard(self, utterance: Utterance) -> None:
-        if self._policy.interrupts(utterance, self.reply):
+        if self.barge_in and self._policy.interrupts(utterance, self.reply):
             log.info("turn %d: barge-in after %d ms of speech", utterance.turn_id, utterance.voiced_ms)
+            self._announce(utterance)
             self._replies.stop("barge_in", utterance.onset_at)
 
     def speech_ended(self, utterance: Utterance) -> bool:
@@ -117,9 +136,16 @@ class Conversation:
         if verdict == "ignore":
             log.info("turn %d: %d ms of speech under the barge-in bar, ignored", utterance.turn_id, utterance.voiced_ms)
             return False
-        if verdict == "cut_and_answer":
+        self._announce(utterance)
+        if verdict == "cut_and_answer" and self.barge_in:
             self._replies.stop("barge_in", utterance.onset_at)  # it started while the user was already talking
+        self._sink.emit(ev.UserSpeechStopped(utterance.turn_id, utterance.item_id, utterance.audio_end_ms))
         return True
+
+    def _announce(self, utterance: Utterance) -> None:
+        if not utterance.announced:
+            utterance.announced = True
+            self._sink.emit(ev.UserSpeechStarted(utterance.turn_id, utterance.item_id, utterance.audio_start_ms))
 
     async def user_turn(self, utterance: Utterance, text: str) -> None:
         reply = self.reply
@@ -127,7 +153,8 @@ class Conversation:
             await reply  # the user's words wait for a reply that may not be cut
         timer = TurnTimer(origin=utterance.speech_end_at)
         timer.mark("final_transcript_ms")
-        await self._begin_turn(utterance.turn_id, text, "speech", timer, reason="barge_in")
+        user = UserMessage(utterance.turn_id, text, "speech", id=utterance.item_id)
+        await self._begin_turn(user, timer, reason="barge_in")
 
     # ----- commands --------------------------------------------------------------
 
@@ -147,7 +174,7 @@ class Conversation:
             await order.wait_for_older(turn_id)  # speech still being transcribed was said first
             self._sink.emit(ev.Transcript(turn_id, text, final=True, source="text"))
             timer.mark("final_transcript_ms")
-            await self._begin_turn(turn_id, text, "text", timer, reason="text_input")
+            await self._begin_turn(UserMessage(turn_id, text, "text"), timer, reason="text_input")
         finally:
             order.leave(turn_id)
         return turn_id
@@ -187,12 +214,9 @@ class Conversation:
         return turn_id
 
     def configure(
-        self,
-        input_sample_rate: int | None = None,
-        language: str | None = None,
-        system_prompt: str | None = None,
+        self, input_sample_rate: int | None = None, language: str | None = None, system_prompt: str | None = None,
         voice: str | None = None,
-    ) -> SessionSettings:
+    ) -> SessionSettings:  # fmt: skip
         """Change this session's settings; returns them as they now are."""
         settings = self.session.settings
         if input_sample_rate is not None and input_sample_rate != settings.input_sample_rate:
@@ -225,41 +249,50 @@ class Conversation:
 
     # ----- replies ---------------------------------------------------------------
 
-    async def _begin_turn(
-        self, turn_id: int, text: str, source: ev.TranscriptSource, timer: TurnTimer, reason: ev.StopReason
-    ) -> None:
+    async def _begin_turn(self, user: UserMessage, timer: TurnTimer, reason: ev.StopReason) -> None:
         """Stop any reply and start this turn's, with no await between (two turns may race). A turn
         a newer one waits behind is only remembered: the newer one is answered with it in view."""
-        superseded = self._listener.order.superseded(turn_id)
-        if not superseded:
+        superseded = self._listener.order.superseded(user.turn_id)
+        if not superseded and self.auto_respond:
             self._replies.stop(reason)
         self._summarizer.yield_to_turn()  # after the stop: an ended reply may have started a summary
-        self.session.history.append(UserMessage(turn_id, text, source))
+        self.session.history.append(user)
         if superseded:
-            log.info("turn %d: a newer turn is waiting; this one is kept in history, unanswered", turn_id)
-        elif not self._policy.holds_reply(self._listener.talking):
-            self._start_reply(turn_id, timer)
-        # else the user is already saying more; that speech becomes the next turn
+            log.info("turn %d: a newer turn is waiting; this one is kept in history, unanswered", user.turn_id)
+        elif self.auto_respond and not self._policy.holds_reply(self._listener.talking):
+            self._start_reply(user.turn_id, timer, self.reply_defaults)
+        # else the user is already saying more (that speech becomes the next turn), or the client asks
         await self._replies.settle()
 
-    def _start_reply(self, turn_id: int, timer: TurnTimer) -> None:
+    def respond(self, request: ReplyRequest | None = None) -> Reply:
+        """Reply now to the conversation as it stands (a client that decides when replies begin)."""
+        if self.reply is not None:
+            raise CommandRefused("conversation_already_has_active_response", "a response is already in progress")
+        if self._winding_down or self._availability.state == "failed":
+            raise CommandRefused("service_unavailable", self._availability.reason or "the server cannot answer now")
+        self._summarizer.yield_to_turn()
+        return self._start_reply(self.session.next_turn_id(), TurnTimer(), request or self.reply_defaults)
+
+    def _start_reply(self, turn_id: int, timer: TurnTimer, request: ReplyRequest) -> Reply:
         session = self.session
-        messages = self._window.messages(self._system_prompt(), session.history.items, session.memory.summary)
+        prompt = self._system_prompt(request.instructions)
+        messages = self._window.messages(prompt, session.history.items, session.memory.summary)
         reply = Reply(
             turn_id, session.settings, session.history, self._providers, self._options.reply, self._sink, timer,
             on_state=lambda state: self._set_state(state) if reply is self.reply else None, on_done=self._reply_done,
-            messages=messages, tools=self._tools,
+            messages=messages, tools=self._tools, request=request,
         )  # fmt: skip
         self._replies.start(reply)
+        return reply
 
     def _reply_done(self, reply: Reply) -> None:
         if self._replies.ended(reply) and self.listening:
             self._set_state("listening")
         self._summarizer.maybe_start()
 
-    def _system_prompt(self) -> str:
+    def _system_prompt(self, instructions: str | None = None) -> str:
         settings = self.session.settings
-        return system_prompt(settings.system_prompt, settings.language)
+        return system_prompt(instructions or settings.system_prompt, settings.language)
 
     def _set_state(self, state: ev.State) -> None:
         if state != self._state:

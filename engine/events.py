@@ -103,6 +103,66 @@ class TurnMetrics:
 
 
 @dataclass(frozen=True)
+class UserSpeechStarted:
+    """Speech that counts as a turn began (at once when nothing is replying; during a reply only
+    once it cuts in). Positions are ms of input audio since the conversation began."""
+
+    turn_id: int
+    item_id: str  # the id its user message will have
+    audio_start_ms: int
+
+
+@dataclass(frozen=True)
+class UserSpeechStopped:
+    """The turn's speech ended; its transcript follows as a user message, or UserSpeechDropped."""
+
+    turn_id: int
+    item_id: str
+    audio_end_ms: int
+
+
+@dataclass(frozen=True)
+class UserSpeechDropped:
+    """Speech that ended but gives no user message: no words were recognized, or recognition failed."""
+
+    turn_id: int
+    item_id: str
+
+
+@dataclass(frozen=True)
+class ReplyStarted:
+    turn_id: int
+    response_id: str
+    item_id: str  # the id its assistant message will have
+    speak: bool
+
+
+@dataclass(frozen=True)
+class ClientToolCall:
+    """The LLM called a tool the client runs; the reply ends, and the client adds the result."""
+
+    turn_id: int
+    response_id: str
+    item_id: str
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ReplyEnded:
+    """Exactly once per ReplyStarted, after every other event of the reply."""
+
+    turn_id: int
+    response_id: str
+    outcome: Literal["completed", "interrupted", "failed"]
+    reason: StopReason | None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    incomplete: str | None = None  # the reply was cut short by a limit: "max_output_tokens"
+
+
+@dataclass(frozen=True)
 class AudioOut:
     turn_id: int
     sequence: int
@@ -120,7 +180,8 @@ Event = (
     | ErrorEvent
     | TurnMetrics
     | ServiceStatus
-) | AudioOut
+) | (UserSpeechStarted | UserSpeechStopped | UserSpeechDropped | ReplyStarted | ClientToolCall | ReplyEnded | AudioOut)
+ENGINE_DETAIL = (UserSpeechStarted, UserSpeechStopped, UserSpeechDropped, ReplyStarted, ClientToolCall, ReplyEnded)
 
 
 class EventSink(Protocol):

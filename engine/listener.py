@@ -15,7 +15,7 @@ from typing import Any, Protocol, cast
 
 from engine import events as ev
 from engine.options import ConversationState, ListenOptions
-from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnDetector, TurnEvent
+from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnConfig, TurnDetector, TurnEvent
 from engine.turns.order import TurnOrder
 from engine.turns.speech_gate import SpeechGate
 from engine.utterance import Utterance
@@ -61,11 +61,15 @@ class Listener:
         self._resampler = self._input_resampler()
         self._gate = None if is_speech else SpeechGate(options.turn.aggressiveness, options.vad_confirm,
                                                        options.vad_confirm_threshold, vad_share)  # fmt: skip
-        self._detector = TurnDetector(options.turn, is_speech or self._gate)
+        self._turn = options.turn
+        self._classifier = is_speech or self._gate
+        self._detector = TurnDetector(options.turn, self._classifier)
         self._max_bytes = bytes_for_ms(options.turn.max_utterance_ms + options.turn.preroll_ms + 1000, VAD_RATE)
         self._utterance: Utterance | None = None
         self._finalizers: set[asyncio.Task[None]] = set()
         self._last_voiced_at = self._pushed_at = 0.0
+        self.heard_ms = 0.0  # input audio listened to since the conversation began
+        self._retuned: TurnConfig | None = None
         self._stall: asyncio.TimerHandle | None = None
         self._stall_deadline = 0.0
         self.order = TurnOrder()  # typed turns join it too (the Conversation's text_input)
@@ -85,6 +89,7 @@ class Listener:
         if not self.listening:
             return
         self._pushed_at = received_at
+        self.heard_ms += len(pcm) / 2 / self._state.settings.input_sample_rate * 1000
         events = self._detector.push(self._resampler.process(pcm))
         if self._detector.last_push_voiced:
             self._last_voiced_at = received_at
@@ -114,11 +119,29 @@ class Listener:
         self._stalled()
 
     def _stalled(self) -> None:
-        """Audio stopped arriving mid-utterance (a client that pings but sends nothing): the
-        utterance ends as if the silence that ends a turn had come."""
+        """Audio stopped arriving mid-utterance (a client that pings but sends nothing)."""
         log.info("no audio for %.1f s in the middle of speech: the utterance ends", self._options.stall_s)
-        silence_ms = self._options.turn.end_silence_ms + 100
+        self.end_speech()
+
+    def end_speech(self) -> None:
+        """End the utterance in progress now, as if the silence that ends a turn had come."""
+        if self._utterance is None:
+            return
+        silence_ms = self._turn.end_silence_ms + 100
         self.push(bytes(bytes_for_ms(silence_ms, self._state.settings.input_sample_rate)), self._last_voiced_at)
+
+    def retune(self, turn: TurnConfig, threshold: float | None = None) -> None:
+        """New turn-taking settings for this conversation (from the next utterance on)."""
+        if self._gate is not None and threshold is not None:
+            self._gate.set_threshold(threshold)
+        self._retuned = turn
+        if self._utterance is None:
+            self._apply_tuning()
+
+    def _apply_tuning(self) -> None:
+        if self._retuned is not None:
+            self._turn, self._retuned = self._retuned, None
+            self._detector = TurnDetector(self._turn, self._classifier)
 
     def input_rate_changed(self) -> None:
         self._resampler = self._input_resampler()
@@ -156,6 +179,7 @@ class Listener:
             turn_id, language = self._state.next_turn_id(), self._state.settings.language
             self._utterance = Utterance(turn_id, self._asr, language, self._sink, self._max_bytes)
             self._utterance.onset_at = self._pushed_at - event.voiced_ms / 1000  # audio arrives at real time
+            self._utterance.audio_start_ms = max(0, round(self.heard_ms - event.voiced_ms))
             self._handler.speech_started(self._utterance)
         utterance = self._utterance
         if utterance is None:
@@ -166,6 +190,8 @@ class Listener:
         if not isinstance(event, SpeechEnded):
             return
         self._utterance = None
+        utterance.audio_end_ms = round(self.heard_ms)
+        self._apply_tuning()
         if not self._handler.speech_ended(utterance):
             self._spawn(utterance.aclose())
             return
@@ -187,6 +213,8 @@ class Listener:
             if text and self.listening:
                 self._sink.emit(ev.Transcript(utterance.turn_id, text, final=True))
                 await self._handler.user_turn(utterance, text)
+            else:
+                self._sink.emit(ev.UserSpeechDropped(utterance.turn_id, utterance.item_id))
         finally:
             self.order.leave(utterance.turn_id)
 

@@ -15,6 +15,7 @@ from engine.history import History
 from engine.memory import Memory
 from engine.tool_runner import ToolOptions
 from engine.turns.detector import TurnConfig
+from services.base import ToolSpec
 from utils.rates import FairShare, loop_clock
 
 
@@ -41,6 +42,17 @@ class ConversationState(Protocol):
     def memory(self) -> Memory: ...
 
     def next_turn_id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    """How one reply is made; a protocol sets these per session or per response."""
+
+    instructions: str | None = None  # replaces the session's system prompt for this reply
+    speak: bool = True  # False: text only, no TTS
+    client_tools: tuple[ToolSpec, ...] = ()  # functions the client runs: calling one ends the reply
+    tool_choice: Literal["auto", "none"] = "auto"  # none: no tool is offered
+    max_output_tokens: int | None = None  # the reply ends, incomplete, past this many tokens
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@ revise what was heard of it), and those that ended but whose tasks are not yet j
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from engine import events as ev
 from engine.reply import Reply
+
+RECENT_REPLIES = 16  # replies whose audio timeline is kept, for truncation by a client
 
 
 class Replies:
@@ -13,6 +17,7 @@ class Replies:
         self.last: Reply | None = None
         self._retired: set[Reply] = set()
         self._join_timeout_s = join_timeout_s
+        self._recent: OrderedDict[str, Reply] = OrderedDict()  # by assistant item id
 
     def start(self, reply: Reply) -> None:
         self.current = reply
@@ -29,6 +34,9 @@ class Replies:
     def ended(self, reply: Reply) -> bool:
         """A reply has ended (completed, cut or failed); True if it was the current one."""
         self._retired.add(reply)
+        self._recent[reply.item_id] = reply
+        while len(self._recent) > RECENT_REPLIES:
+            self._recent.popitem(last=False)
         if reply is not self.current:
             return False
         self.current, self.last = None, reply
@@ -39,6 +47,11 @@ class Replies:
             if reply is not None and reply.turn_id == turn_id:
                 reply.on_playback(played_ms)
                 return
+
+    def by_item(self, item_id: str) -> Reply | None:
+        """The reply whose assistant message is `item_id`, if it is recent."""
+        current = self.current
+        return current if current is not None and current.item_id == item_id else self._recent.get(item_id)
 
     def forget_last(self) -> None:
         self.last = None

@@ -1,6 +1,6 @@
 """The reply handle: one assistant turn, owning its LLM, TTS and playout tasks.
 
-LLM events -> SentenceSegmenter -> bounded sentence queue -> TTS -> bounded audio queue
+LLM events (engine/reply_text.py) -> bounded sentence queue -> TTS -> bounded audio queue
 -> Pacer. `stop()` cancels all three tasks as one unit, drops the turn's unsent audio,
 and records in history only what the user heard; `wait_closed()` then joins the tasks
 with a bound. Interruption is a method call on this handle, never a message racing
@@ -17,17 +17,17 @@ from typing import Any, Literal
 
 from engine import events as ev
 from engine.heard import SpokenSentence, Timeline
-from engine.history import AssistantMessage, AssistantStatus, History
+from engine.history import AssistantMessage, AssistantStatus, History, new_item_id
 from engine.language import system_prompt
 from engine.metrics import TurnTimer
-from engine.options import ReplyOptions, SessionSettings
+from engine.options import ReplyOptions, ReplyRequest, SessionSettings
 from engine.pacer import Pacer
-from engine.tool_runner import CallCollector, PendingCall, ToolRunner, ToolSession
-from services.base import ChatMessage, Finish, Providers, TextDelta, ToolCallDelta, TTSChunk, Usage
+from engine.reply_text import ReplyText
+from engine.tool_runner import ToolSession
+from services.base import ChatMessage, Providers, TTSChunk, Usage
 from services.errors import ProviderError
 from services.streams import with_step_timeouts
 from utils.aio import cancel_and_wait
-from utils.sentences import SentenceSegmenter
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +51,22 @@ class Reply:
         allow_interruptions: bool = True,
         messages: list[ChatMessage] | None = None,
         tools: ToolSession | None = None,
+        request: ReplyRequest | None = None,
     ) -> None:
-        self.id = f"reply_{secrets.token_hex(8)}"
+        self.id = f"reply_{secrets.token_hex(8)}"  # the response id a protocol shows
+        self.item_id = new_item_id()  # the id of its assistant message, known before it exists
         self.turn_id = turn_id
         self.allow_interruptions = allow_interruptions
         self.stop_reason: ev.StopReason | None = None
-        self.usage: Usage | None = None
         self.timeline = Timeline(word_timings=providers.tts.capabilities.word_timings)
         self.pacer = Pacer(options.sample_rate, options.frame_ms, options.lead_ms, self._send_frame)
-        prompt = system_prompt(session.system_prompt, session.language)
-        self._messages: list[ChatMessage] = messages if messages is not None else history.llm_messages(prompt)
-        self._tools = tools if tools is not None and tools.box and providers.llm.capabilities.tools else None
+        request = request or ReplyRequest()
+        self.speaks = request.speak
+        prompt = system_prompt(request.instructions or session.system_prompt, session.language)
+        self._text = ReplyText(
+            (turn_id, self.id), providers.llm, messages if messages is not None else history.llm_messages(prompt),
+            request, tools, history, options, sink, timer, self._queue_sentence,
+        )  # fmt: skip
         self._voice, self._language = session.voice, session.language
         self._history = history
         self._providers = providers
@@ -74,9 +79,8 @@ class Reply:
         self._audio: asyncio.Queue[tuple[int, str, TTSChunk] | None] = asyncio.Queue(AUDIO_QUEUE_SIZE)
         self._tasks: list[asyncio.Task[None]] = []
         self._sequence = 0
-        self._content = ""
         self._llm_done = False
-        self._item_id: str | None = None
+        self._recorded = False
         self._failure: ProviderError | None = None
         self._outcome: asyncio.Future[ReplyOutcome] = asyncio.get_running_loop().create_future()
 
@@ -88,7 +92,12 @@ class Reply:
         """`await reply`: its outcome once it has ended (awaiting never cancels it)."""
         return asyncio.shield(self._outcome).__await__()
 
+    @property
+    def usage(self) -> Usage | None:
+        return self._text.usage
+
     def start(self) -> None:
+        self._sink.emit(ev.ReplyStarted(self.turn_id, self.id, self.item_id, self.speaks))
         self._on_state("thinking")
         name = f"reply-{self.turn_id}"
         self._tasks = [
@@ -122,22 +131,33 @@ class Reply:
     def on_playback(self, played_ms: float) -> None:
         """A client `playback` ack for this turn, during the reply or after it was cut."""
         self.pacer.on_playback(played_ms)
-        if self.stop_reason is not None and self._item_id is not None:
+        if self.stop_reason is not None and self._recorded:
             played = self.pacer.played_ms()
-            self._history.revise(self._item_id, heard_text=self.timeline.heard_text(played), audio_ms=played)
+            self._history.revise(self.item_id, heard_text=self.timeline.heard_text(played), audio_ms=played)
 
     def _record(self, status: AssistantStatus, played_ms: float) -> None:
         """Append the reply to history: what was generated, and what of it was heard (a filler
         line spoken while a tool ran is heard, not generated)."""
-        heard = self.timeline.full_text() if status == "completed" else self.timeline.heard_text(played_ms)
-        if not self._content.strip() and not heard:
+        content = self._text.content.strip()
+        if not self.speaks:  # a text reply: what was shown is what was read
+            heard = content
+        else:
+            heard = self.timeline.full_text() if status == "completed" else self.timeline.heard_text(played_ms)
+        if not content and not heard:
             return
         timings = {key: value for key, value in self._timer.report().items() if value is not None}
-        item = AssistantMessage(self.turn_id, self._content.strip() or heard, heard, status, played_ms, timings)
-        self._item_id = self._history.append(item).id
+        self._history.append(
+            AssistantMessage(self.turn_id, content or heard, heard, status, played_ms, timings, id=self.item_id)
+        )
+        self._recorded = True
 
     def _finish(self, outcome: ReplyOutcome) -> None:
         self._sink.emit(ev.TurnMetrics(self.turn_id, self._timer.report(), interrupted=outcome != "completed"))
+        usage = self._text.usage or Usage(None, None)
+        self._sink.emit(ev.ReplyEnded(
+            self.turn_id, self.id, outcome, self.stop_reason, usage.input_tokens, usage.output_tokens,
+            self._text.incomplete,
+        ))  # fmt: skip
         self._outcome.set_result(outcome)
         self._on_done(self)
 
@@ -163,62 +183,22 @@ class Reply:
             self._finish("failed")
 
     async def _run_llm(self) -> None:
-        segmenter = SentenceSegmenter()
         self._sink.emit(ev.LlmStatus(self.turn_id, "processing"))
         try:
-            rounds = self._tools.options.max_rounds if self._tools is not None else 1
-            for round_number in range(1, rounds + 1):
-                said_before = len(self._content)
-                calls = await self._llm_round(segmenter, offer_tools=round_number < rounds)
-                if not calls or self._tools is None:
-                    break
-                if rest := segmenter.flush():  # what was said before the calls is spoken before them
-                    await self._queue_sentence(rest)
-                runner = ToolRunner(self._tools, self._history, self.turn_id)
-                self._messages += await runner.run(calls, self._queue_sentence, self._content[said_before:])
-            if rest := segmenter.flush():
-                await self._queue_sentence(rest)
+            await self._text.run()
         except Exception as error:
             self._failed(_as_provider_error("llm", error))
             await self._sentences.put(None)  # the sentences already queued are still spoken
             return
         self._llm_done = True
-        self._sink.emit(ev.LlmText(self.turn_id, "", self._content, complete=True))
+        self._sink.emit(ev.LlmText(self.turn_id, "", self._text.content, complete=True))
         self._sink.emit(ev.LlmStatus(self.turn_id, "complete"))
         await self._sentences.put(None)
 
-    async def _llm_round(self, segmenter: SentenceSegmenter, offer_tools: bool) -> list[PendingCall]:
-        """One LLM response: its text is spoken as it comes; the tool calls it asks for are returned."""
-        opts, collector = self._options, CallCollector()
-        tools = self._tools.box.specs() if self._tools is not None and offer_tools else []
-        events = self._providers.llm.stream(self._messages, tools)
-        async for event in with_step_timeouts(
-            events, stage="llm", first_s=opts.llm_first_token_timeout_s, idle_s=opts.llm_idle_timeout_s
-        ):
-            if isinstance(event, TextDelta) and event.text:
-                await self._on_text(event.text, segmenter)
-            elif isinstance(event, ToolCallDelta):
-                collector.add(event)
-            else:
-                self._on_llm_event(event)
-        return collector.calls() if tools else []
-
-    async def _on_text(self, delta: str, segmenter: SentenceSegmenter) -> None:
-        self._timer.mark("llm_first_token_ms")
-        self._content += delta
-        self._sink.emit(ev.LlmText(self.turn_id, delta, self._content, complete=False))
-        for sentence in segmenter.push(delta):
-            await self._queue_sentence(sentence)
-
-    def _on_llm_event(self, event: TextDelta | Usage | Finish) -> None:
-        if isinstance(event, Usage):
-            self.usage = event
-        elif isinstance(event, Finish) and event.reason != "stop":
-            log.info("turn %d: the LLM finished with %s", self.turn_id, event.reason)
-
     async def _queue_sentence(self, sentence: str) -> None:
         self._timer.mark("first_sentence_ms")
-        await self._sentences.put(sentence)
+        if self.speaks:
+            await self._sentences.put(sentence)
 
     async def _run_tts(self) -> None:
         opts, index = self._options, 0

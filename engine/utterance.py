@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from engine import events as ev
+from engine.history import new_item_id
 from engine.turns.detector import VAD_RATE
 from services.base import ASR
 from services.errors import ProviderError, ProviderTimeout
@@ -19,6 +20,9 @@ CLOSE_BOUND_S = 1.0
 class Utterance:
     def __init__(self, turn_id: int, asr: ASR, language: str, sink: ev.EventSink, max_bytes: int) -> None:
         self.turn_id = turn_id
+        self.item_id = new_item_id()  # its user message's id, told before the message exists
+        self.announced = False  # UserSpeechStarted was emitted
+        self.audio_start_ms = self.audio_end_ms = 0  # in the conversation's input audio
         self.voiced_ms = 0
         self.started_during_reply = False
         self.speech_end_at: float | None = None

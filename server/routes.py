@@ -79,8 +79,18 @@ def add_routes(app: FastAPI, server: Server) -> None:
     async def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html")
 
+    add_socket_routes(app, server)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+def add_socket_routes(app: FastAPI, server: Server) -> None:
+    """One WebSocket route per protocol, over the same connection and engine."""
+
     @app.websocket("/ws")
     async def conversation(websocket: WebSocket) -> None:
         await Connection(websocket, server.connections, server.parley).run()
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    @app.websocket("/v1/realtime")
+    async def realtime(websocket: WebSocket) -> None:
+        """The OpenAI Realtime protocol (GA) over the same engine (REALTIME.md)."""
+        await Connection(websocket, server.connections, server.realtime).run()

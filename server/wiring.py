@@ -32,6 +32,7 @@ from utils.tokens import Tokens
 from websocket.admission import Admission
 from websocket.connection import ConnectionLimits, ConnectionServices, WireProtocol
 from websocket.parley.router import parley_protocol
+from websocket.realtime.router import realtime_protocol
 
 log = logging.getLogger("parley")
 Address = tuple[str, int]
@@ -47,6 +48,7 @@ class Server:
     readiness: Readiness
     connections: ConnectionServices
     parley: WireProtocol
+    realtime: WireProtocol
     tokens: Tokens | None  # None: no token is required
     allowed_hosts: frozenset[str] | None
     metrics: ServerMetrics
@@ -85,7 +87,8 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
     )  # fmt: skip
     return Server(
         settings, security, limits, providers, sessions, readiness, connections,
-        parley_protocol(settings.output_sample_rate, limits.max_text_chars), tokens(security, settings.host),
+        parley_protocol(settings.output_sample_rate, limits.max_text_chars),
+        realtime_protocol(engine, settings.output_sample_rate), tokens(security, settings.host),
         allowed_hosts(security, settings.host), metrics,
     )  # fmt: skip
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TypeVar
 
 from services.base import ASRResult
@@ -29,7 +29,7 @@ CLOSE_BOUND_S = 1.0
 
 async def with_step_timeouts(
     source: AsyncIterator[T], *, stage: str, first_s: float, idle_s: float
-) -> AsyncIterator[T]:
+) -> AsyncGenerator[T, None]:
     """Yield from `source`, raising ProviderTimeout when an item is later than allowed."""
     timeout = first_s
     try:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import WebSocket
 
@@ -49,13 +49,16 @@ class Router(EventSink, Protocol):
 
     async def on_bytes(self, raw: bytes) -> None: ...
 
+    def close(self) -> None:
+        """The connection has ended: stop following the session."""
+
 
 @dataclass(frozen=True)
 class WireProtocol:
     """How to speak one protocol: a router per connection, the refusal sent when full, and the
     subprotocol name accepted when a client offers it."""
 
-    router: Callable[[Session, OutboundQueue, Connection], Router]
+    router: Callable[[Session, OutboundQueue, Any], Router]  # Any: the Connection, as each router's control
     refusal: Callable[[str, str], str]  # (code, message) -> a text frame
     subprotocol: str | None = None
 
@@ -123,6 +126,10 @@ class Connection:
     def loop_time(self) -> float:
         return asyncio.get_running_loop().time()
 
+    @property
+    def query_params(self) -> Mapping[str, str]:
+        return self.ws.query_params
+
     async def run(self) -> None:
         ws = self.ws
         offered = ws.scope.get("subprotocols", [])
@@ -168,6 +175,7 @@ class Connection:
             await self._serve(router)
         finally:
             await conversation.aclose()
+            router.close()
             self.sessions.detach(session, self)
             await self._close(self._close_code, self._close_reason)
             log.info("session %s: connection closed (%d %s)", session.log_name, self._close_code, self._close_reason)

@@ -122,6 +122,11 @@ class SpeechGate:
         voiced = self._webrtc(frame)
         return self._silero.update(frame, voiced) and voiced
 
+    def set_threshold(self, threshold: float) -> None:
+        """Silero's speech probability bar (webrtcvad has none to set)."""
+        if self._silero is not None:
+            self._silero.threshold = threshold
+
     def reset(self) -> None:
         if self._silero is not None:
             self._silero.reset()

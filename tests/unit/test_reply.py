@@ -53,7 +53,8 @@ async def test_a_reply_streams_sentences_to_paced_audio_and_records_history() ->
     assert await h.reply == "completed"
     assert await h.reply.wait_closed(1.0)
     names = h.sink.names()
-    assert names[0] == "LlmStatus" and names[-1] == "TurnMetrics"
+    assert names[:2] == ["ReplyStarted", "LlmStatus"] and names[-2:] == ["TurnMetrics", "ReplyEnded"]
+    assert h.assistant.id == h.reply.item_id  # its id was known from the start
     assert names.count("SpeechStart") == 3 and names.count("SpeechEnd") == 1
     assert names.index("SpeechStart") < names.index("SpeechEnd")
     assert h.states == ["thinking", "speaking"]
@@ -148,7 +149,7 @@ async def test_a_tts_failure_on_sentence_two_lets_sentence_one_play_to_its_end()
     assert h.sink.of(ev.SpeechStop) == [], "nothing the user was hearing is cut"
     assert sum(len(e.pcm) for e in audio) / 2 / 24 == pytest.approx(end.audio_ms), "every frame of sentence 1"
     assert h.assistant.status == "failed" and h.assistant.heard_text == first.text
-    assert h.sink.names()[-1] == "TurnMetrics"
+    assert h.sink.names()[-2:] == ["TurnMetrics", "ReplyEnded"]
 
 
 async def test_awaiting_a_reply_never_cancels_it() -> None:

@@ -56,6 +56,9 @@ class ParleyRouter:
         ))  # fmt: skip
         self._send(m.HistoryMessage(session_id=self.session.id, items=history_entries(self.session.history.items)))
 
+    def close(self) -> None:
+        """Nothing to release: this router follows nothing of the session."""
+
     def going_away(self, reconnect_after_s: float) -> None:
         self._send(m.GoingAway(session_id=self.session.id, reconnect_after_s=reconnect_after_s))
 
@@ -117,7 +120,7 @@ class ParleyRouter:
     def emit(self, event: ev.Event) -> None:
         if isinstance(event, ev.AudioOut):
             self._outbound.push(codec.encode_audio_out(event.turn_id, event.sequence, event.pcm), event.turn_id)
-        else:
+        elif not isinstance(event, ev.ENGINE_DETAIL):  # Parley tells these through its own messages
             self._send(to_message(event, self.session.id))
 
     def clear_audio(self, turn_id: int) -> int:
