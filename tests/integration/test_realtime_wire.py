@@ -3,6 +3,7 @@ with an error in OpenAI's shape (the offending event_id included) while the sess
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -106,3 +107,24 @@ async def test_a_second_response_while_one_runs_is_refused(start_server: StartSe
         await rt.connection.input_audio_buffer.append(audio=b64(bytes(4800)))
         await rt.connection.input_audio_buffer.clear()
         await rt.wait_for("input_audio_buffer.cleared")
+
+
+async def test_closing_mid_response_leaves_no_task_and_no_follower(start_server: StartServer) -> None:
+    server = await start_server()
+    baseline = len(asyncio.all_tasks())
+    sessions = []
+    for _ in range(3):
+        ws = await websockets.connect(realtime_url(server.http_url))
+        created = await next_of(ws, "session.created")
+        sessions.append(created["session"]["id"])
+        await ws.send(json.dumps({"type": "response.create"}))
+        await next_of(ws, "response.output_audio.delta")
+        ws.transport.abort()  # vanished mid-reply, no close handshake
+    async with asyncio.timeout(10):
+        while len(asyncio.all_tasks()) > baseline or any(
+            server.session(s).live.connection is not None for s in sessions
+        ):
+            await asyncio.sleep(0.05)
+    for session_id in sessions:
+        history = server.session(session_id).history
+        assert history._followers == [h for h in history._followers if "RealtimeSink" not in repr(h)]
