@@ -26,8 +26,19 @@ class ResponseState:
     voice: str
     max_output_tokens: int | str
     message_open: bool = False
+    message_index: int = 0  # the message's output_index, given when it opens
     text: str = ""  # output text, or the transcript of the audio sent
-    output: list[dict[str, Any]] = field(default_factory=list)
+    items: dict[int, Json] = field(default_factory=dict)  # finished output items by output_index
+    indexes: int = 0  # output indexes given out
+
+    @property
+    def output(self) -> list[Json]:
+        return [self.items[index] for index in sorted(self.items)]
+
+    def next_index(self) -> int:
+        self.indexes += 1
+        return self.indexes - 1
+
     error: ev.ErrorEvent | None = None
 
     def wire(self, status: str, details: Json | None = None, usage: Json | None = None) -> Json:
@@ -82,7 +93,7 @@ class ResponseEvents:
             return
         item = {"id": event.item_id, "object": "realtime.item", "type": "function_call", "status": "in_progress",
                 "call_id": event.call_id, "name": event.name, "arguments": ""}  # fmt: skip
-        index = len(state.output)
+        index = state.next_index()
         at = {"response_id": state.response_id, "output_index": index}
         self._send({"type": "response.output_item.added", **at, "item": item}, None)
         self._send({"type": "conversation.item.added", "item": item}, None)
@@ -91,7 +102,7 @@ class ResponseEvents:
         self._send({"type": "response.function_call_arguments.done", **call, "name": event.name,
                     "arguments": event.arguments}, None)  # fmt: skip
         done = item | {"status": "completed", "arguments": event.arguments}
-        state.output.append(done)
+        state.items[index] = done
         self._send({"type": "response.output_item.done", **at, "item": done}, None)
         self._send({"type": "conversation.item.done", "item": done}, None)
 
@@ -135,15 +146,15 @@ class ResponseEvents:
 
     def _part_event(self, state: ResponseState, kind: str) -> dict[str, Any]:
         return {"type": kind, "response_id": state.response_id, "item_id": state.item_id,
-                "output_index": len(state.output), "content_index": 0}  # fmt: skip
+                "output_index": state.message_index, "content_index": 0}  # fmt: skip
 
     def _open_message(self, state: ResponseState) -> None:
         if state.message_open:
             return
-        state.message_open = True
+        state.message_open, state.message_index = True, state.next_index()
         item = {"id": state.item_id, "object": "realtime.item", "type": "message", "role": "assistant",
                 "status": "in_progress", "content": []}  # fmt: skip
-        at = {"response_id": state.response_id, "output_index": len(state.output)}
+        at = {"response_id": state.response_id, "output_index": state.message_index}
         self._send({"type": "response.output_item.added", **at, "item": item}, None)
         self._send({"type": "conversation.item.added", "item": item}, None)
         part = {"type": "audio", "transcript": ""} if state.speak else {"type": "text", "text": ""}
@@ -165,7 +176,7 @@ class ResponseEvents:
         self._send(self._part_event(state, "response.content_part.done") | {"part": part}, None)
         item = {"id": state.item_id, "object": "realtime.item", "type": "message", "role": "assistant",
                 "status": "completed" if complete else "incomplete", "content": [content]}  # fmt: skip
-        at = {"response_id": state.response_id, "output_index": len(state.output)}
-        state.output.append(item)
+        at = {"response_id": state.response_id, "output_index": state.message_index}
+        state.items[state.message_index] = item
         self._send({"type": "response.output_item.done", **at, "item": item}, None)
         self._send({"type": "conversation.item.done", "item": item}, None)
