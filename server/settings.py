@@ -73,7 +73,9 @@ class LimitSettings(EnvSettings):
         ge=1024,
         description="WebSocket messages above this close the socket with 1009 (python app.py; uvicorn: --ws-max-size).",
     )
-    max_text_chars: int = Field(4000, ge=1, description="Longest accepted text_input or system_prompt.")
+    max_text_chars: int = Field(
+        4000, ge=1, description="Longest accepted text_input, system_prompt or Realtime input_text."
+    )
     max_messages_per_s: float = Field(
         400.0, gt=0, description="Sustained client message rate; a flood beyond it closes with 1008."
     )

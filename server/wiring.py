@@ -88,7 +88,7 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
     return Server(
         settings, security, limits, providers, sessions, readiness, connections,
         parley_protocol(settings.output_sample_rate, limits.max_text_chars),
-        realtime_protocol(engine, settings.output_sample_rate), tokens(security, settings.host),
+        realtime_protocol(engine, settings.output_sample_rate, limits.max_text_chars), tokens(security, settings.host),
         allowed_hosts(security, settings.host), metrics,
     )  # fmt: skip
 

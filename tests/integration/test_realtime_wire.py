@@ -128,3 +128,25 @@ async def test_closing_mid_response_leaves_no_task_and_no_follower(start_server:
     for session_id in sessions:
         history = server.session(session_id).history
         assert history._followers == [h for h in history._followers if "RealtimeSink" not in repr(h)]
+
+
+async def test_a_response_keeps_its_own_metadata_and_token_limit(start_server: StartServer) -> None:
+    server = await start_server(max_text_chars=50)
+    async with realtime(server.http_url) as rt:
+        await rt.wait_for("session.created")
+        await rt.connection.conversation.item.create(
+            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "x" * 51}]}
+        )
+        error = await rt.wait_for("error")
+        assert error["error"]["param"] == "item.content" and "50 characters" in error["error"]["message"]
+        rt.events.remove(error)
+        await rt.connection.response.create(
+            response={"output_modalities": ["text"], "metadata": {"topic": "test"}, "max_output_tokens": 5}
+        )
+        created = await rt.wait_for("response.created")
+        assert created["response"]["metadata"] == {"topic": "test"} and created["response"]["max_output_tokens"] == 5
+        done = await rt.wait_for("response.done")
+        assert done["response"]["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
+        text = rt.of("response.output_text.done")[0]["text"]
+        assert 0 < len(text.split()) <= 5, "the mock's tokens are words: at most five of them"
+        check_invariants(rt.events)

@@ -48,7 +48,7 @@ MIN_COMMIT_BYTES = SAMPLE_RATE * 2 // 10  # OpenAI's floor: 100 ms
 class RealtimeRouter:
     def __init__(
         self, session: Session, outbound: OutboundQueue, control: ConnectionControl, options: EngineOptions,
-        output_rate: int, model: str,
+        rate_and_text_limit: tuple[int, int], model: str,
     ) -> None:  # fmt: skip
         self.session = session
         self._control, self._options = control, options
@@ -57,6 +57,7 @@ class RealtimeRouter:
         settings, turn = session.settings, options.listen.turn
         self.config = RealtimeSession(session.id, model, settings.system_prompt, settings.voice,
                                       turn.end_silence_ms, turn.preroll_ms)  # fmt: skip
+        output_rate, self._max_text_chars = rate_and_text_limit
         self.sink = RealtimeSink(outbound, self._encoder, self.config, output_rate)
         self._buffer = bytearray()  # committed by the client itself (turn_detection null)
         self._max_buffer = SAMPLE_RATE * 2 * turn.max_utterance_ms // 1000
@@ -132,8 +133,11 @@ class RealtimeRouter:
         elif kind == "response.create":
             patch = parse(ReplyPatch, body.get("response") or {}, "response")
             request = self.config.request(patch)
-            self.sink.next_metadata = patch.metadata
-            self._engine.respond(request)
+            self.sink.next_response = (patch.metadata, request.max_output_tokens)
+            try:
+                self._engine.respond(request)
+            finally:
+                self.sink.next_response = None
         elif kind == "response.cancel":
             await self._cancel(body)
         else:
@@ -192,6 +196,8 @@ class RealtimeRouter:
                 text, spoken = (text + " " + await self._engine.transcribe(audio, SAMPLE_RATE)).strip(), True
             if not text:
                 raise wire_items.ItemError("no words were recognized in the audio", "item.content")
+            if len(text) > self._max_text_chars:
+                raise wire_items.ItemError(f"text longer than {self._max_text_chars} characters", "item.content")
         call_turn = wire_items.call_turn(history.items, str(item.get("call_id", "")))
         built = wire_items.engine_item(item, self.session.next_turn_id(), text, spoken, call_turn)
         after = body.get("previous_item_id")
@@ -251,12 +257,12 @@ class RealtimeRouter:
         self._outbound.push(self._encoder.error(rejected))
 
 
-def realtime_protocol(options: EngineOptions, output_rate: int) -> WireProtocol:
+def realtime_protocol(options: EngineOptions, output_rate: int, max_text_chars: int) -> WireProtocol:
     """The OpenAI Realtime protocol (GA) for the generic connection."""
 
     def router(session: Session, outbound: OutboundQueue, control: RealtimeControl) -> RealtimeRouter:
         model = control.query_params.get("model") or "parley"
-        return RealtimeRouter(session, outbound, control, options, output_rate, model[:200])
+        return RealtimeRouter(session, outbound, control, options, (output_rate, max_text_chars), model[:200])
 
     def refusal(code: str, message: str) -> str:
         return Encoder().error(Rejected(code, message, kind="server_error"))

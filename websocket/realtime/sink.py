@@ -27,7 +27,8 @@ class RealtimeSink:
         self._output_rate = output_rate
         self._resampler: tuple[int, StreamResampler] | None = None
         self.responses = ResponseEvents(self.send)
-        self.next_metadata: dict[str, str] | None = None  # for the response a client asks for next
+        # what the response a client asks for next overrides: its metadata and token limit
+        self.next_response: tuple[dict[str, str] | None, int | None] | None = None
         self._told: set[str] = set()  # items already told as a response's output
         self._pending: dict[int, tuple[str, str, float]] = {}  # turn -> (user item, transcript told, audio s)
         self._partials: dict[int, tuple[str, int]] = {}  # turn -> (partial transcript, audio_start_ms)
@@ -47,9 +48,10 @@ class RealtimeSink:
             responses.text(event)
         elif isinstance(event, ev.ReplyStarted):
             self._told.add(event.item_id)
-            config, metadata, self.next_metadata = self._config, self.next_metadata, None
+            overrides, self.next_response = self.next_response, None
+            metadata, limit = overrides or (None, None)
             responses.started(ResponseState(event.turn_id, event.response_id, event.item_id, event.speak, metadata,
-                                            config.voice, config.max_output_tokens))  # fmt: skip
+                                            self._config.voice, limit or self._config.max_output_tokens))  # fmt: skip
             self.send({"type": "rate_limits.updated", "rate_limits": []})
         elif isinstance(event, ev.ClientToolCall):
             self._told.add(event.item_id)
