@@ -238,8 +238,12 @@ def unknown_variables(env_file: str | None, environ: Mapping[str, str]) -> list[
 def settings_classes() -> list[type[EnvSettings]]:
     """Every settings class, the server's first, then each provider's (for the generated docs)."""
     from server.settings import LimitSettings, SecuritySettings
+    from server.turn_taking import TurnTakingSettings
     from services.registry import provider_settings_classes
     from storage.settings import StorageSettings
     from tools.settings import ToolSettings
 
-    return [Settings, SecuritySettings, LimitSettings, StorageSettings, ToolSettings, *provider_settings_classes()]
+    return [
+        Settings, TurnTakingSettings, SecuritySettings, LimitSettings, StorageSettings, ToolSettings,
+        *provider_settings_classes(),
+    ]  # fmt: skip

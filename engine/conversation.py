@@ -25,6 +25,7 @@ from engine.reply import Reply
 from engine.summarizer import Summarizer
 from engine.tool_runner import ToolSession
 from engine.transcribe import transcribe
+from engine.turns.barge_in import BargeIn
 from engine.turns.policy import BargeInPolicy
 from engine.utterance import Utterance
 from services.base import Providers
@@ -62,7 +63,7 @@ class Conversation:
         self._providers = providers
         self._options = options
         self._sink = sink
-        self._policy = policy or BargeInPolicy(options.barge_in_min_ms)
+        self._policy = policy or BargeInPolicy(options.barge_in_min_ms, options.turn_taking)
         vad_share = None if is_speech else options.budgets.vad.join()
         self._listener = Listener(state, providers.asr, options.listen, sink, self, is_speech, vad_share)
         self._audio = TokenBucket(1000.0, options.listen.audio_burst_ms, loop_clock)  # ms of audio, real time
@@ -73,8 +74,8 @@ class Conversation:
         self._summarizer = Summarizer(providers.llm, state.history, state.memory, self._window, self._system_prompt)
         self._tools = ToolSession(tools or ToolBox(), state.memory, options.tools)
         self.items = Items(state.history, self._replies)
+        self.barge_in = BargeIn(self._policy, self._replies, sink)  # pause, cut or resume on speech
         self.auto_respond = True  # answer each user turn (a protocol may leave that to its client)
-        self.barge_in = True  # the user's speech may cut a reply
         self.reply_defaults = ReplyRequest()  # how replies are made, unless a request says otherwise
 
     @property
@@ -121,31 +122,16 @@ class Conversation:
     # ----- what the listener hears (SpeechHandler) ----------------------------------
 
     def speech_started(self, utterance: Utterance) -> None:
-        utterance.started_during_reply = self.reply is not None
-        if self.reply is None:
-            self._announce(utterance)  # during a reply, speech counts only once it cuts in
+        self.barge_in.started(utterance)
 
     def speech_heard(self, utterance: Utterance) -> None:
-        if self.barge_in and self._policy.interrupts(utterance, self.reply):
-            log.info("turn %d: barge-in after %d ms of speech", utterance.turn_id, utterance.voiced_ms)
-            self._announce(utterance)
-            self._replies.stop("barge_in", utterance.onset_at)
+        self.barge_in.heard(utterance)
 
     def speech_ended(self, utterance: Utterance) -> bool:
-        verdict = self._policy.at_end(utterance, self.reply)
-        if verdict == "ignore":
-            log.info("turn %d: %d ms of speech under the barge-in bar, ignored", utterance.turn_id, utterance.voiced_ms)
-            return False
-        self._announce(utterance)
-        if verdict == "cut_and_answer" and self.barge_in:
-            self._replies.stop("barge_in", utterance.onset_at)  # it started while the user was already talking
-        self._sink.emit(ev.UserSpeechStopped(utterance.turn_id, utterance.item_id, utterance.audio_end_ms))
-        return True
+        return self.barge_in.ended(utterance)
 
-    def _announce(self, utterance: Utterance) -> None:
-        if not utterance.announced:
-            utterance.announced = True
-            self._sink.emit(ev.UserSpeechStarted(utterance.turn_id, utterance.item_id, utterance.audio_start_ms))
+    def speech_dropped(self) -> None:
+        self.barge_in.resume("the speech was dropped")
 
     async def user_turn(self, utterance: Utterance, text: str) -> None:
         reply = self.reply
@@ -239,6 +225,7 @@ class Conversation:
     async def aclose(self) -> None:
         """End everything this conversation runs, each wait bounded."""
         self._unwatch()
+        self.barge_in.close()
         self._text_turns.leave()
         self._replies.stop("disconnect")
         await self._listener.aclose()

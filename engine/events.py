@@ -77,6 +77,23 @@ class SpeechStop:
 
 
 @dataclass(frozen=True)
+class SpeechPause:
+    """The user may be cutting in: the turn's audio holds where it is (the client pauses its player)."""
+
+    turn_id: int
+    played_ms: float
+    after_speech_ms: float | None = None  # from the onset of the user's speech to the pause
+
+
+@dataclass(frozen=True)
+class SpeechResume:
+    """It was not an interruption: the turn's audio goes on from where it paused."""
+
+    turn_id: int
+    played_ms: float
+
+
+@dataclass(frozen=True)
 class ErrorEvent:
     """A failure the client should know of; `message` is safe to show (no internals)."""
 
@@ -177,6 +194,8 @@ Event = (
     | SpeechStart
     | SpeechEnd
     | SpeechStop
+    | SpeechPause
+    | SpeechResume
     | ErrorEvent
     | TurnMetrics
     | ServiceStatus

@@ -37,6 +37,9 @@ class SpeechHandler(Protocol):
     def speech_ended(self, utterance: Utterance) -> bool:
         """The utterance ended; False drops it unrecognized (a backchannel)."""
 
+    def speech_dropped(self) -> None:
+        """Speech in progress was forgotten (stop, reset, a cleared buffer)."""
+
     async def user_turn(self, utterance: Utterance, text: str) -> None:
         """The utterance's final transcript, to be answered."""
 
@@ -165,6 +168,8 @@ class Listener:
         if self._gate is not None:
             self._gate.reset()
         utterance, self._utterance = self._utterance, None
+        if utterance is not None:
+            self._handler.speech_dropped()
         await cancel_and_wait(self._finalizers, self._options.cancel_timeout_s)
         if utterance is not None:
             await utterance.aclose()
@@ -177,7 +182,9 @@ class Listener:
     def _on_turn_event(self, event: TurnEvent) -> None:
         if isinstance(event, SpeechStarted):
             turn_id, language = self._state.next_turn_id(), self._state.settings.language
-            self._utterance = Utterance(turn_id, self._asr, language, self._sink, self._max_bytes)
+            self._utterance = Utterance(
+                turn_id, self._asr, language, self._sink, self._max_bytes, self._handler.speech_heard
+            )
             self._utterance.onset_at = self._pushed_at - event.voiced_ms / 1000  # audio arrives at real time
             self._utterance.audio_start_ms = max(0, round(self.heard_ms - event.voiced_ms))
             self._handler.speech_started(self._utterance)
@@ -185,6 +192,8 @@ class Listener:
         if utterance is None:
             return
         utterance.push(event.audio)
+        quiet = event.voiced_ms == utterance.voiced_ms and not isinstance(event, SpeechStarted)
+        utterance.quiet_ms = utterance.quiet_ms + len(event.audio) // 32 if quiet else 0  # 16 kHz PCM16: 32 B/ms
         utterance.voiced_ms = event.voiced_ms
         self._handler.speech_heard(utterance)
         if not isinstance(event, SpeechEnded):

@@ -15,6 +15,7 @@ from engine.history import History
 from engine.memory import Memory
 from engine.tool_runner import ToolOptions
 from engine.turns.detector import TurnConfig
+from engine.turns.policy import TurnTakingOptions
 from services.base import ToolSpec
 from utils.rates import FairShare, loop_clock
 
@@ -99,3 +100,4 @@ class EngineOptions:
     budgets: EngineBudgets = field(default_factory=EngineBudgets)
     context: ContextOptions = field(default_factory=ContextOptions)
     tools: ToolOptions = field(default_factory=ToolOptions)
+    turn_taking: TurnTakingOptions = field(default_factory=TurnTakingOptions)

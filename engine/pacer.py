@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from utils.audio import bytes_for_ms, duration_ms
 
+PAUSED_CHECK_S = 1.0  # a paused pacer wakes on resume; this only bounds each wait
+
 
 class Pacer:
     def __init__(self, sample_rate: int, frame_ms: int, lead_ms: float, send_frame: Callable[[bytes], None]) -> None:
@@ -24,6 +26,7 @@ class Pacer:
         self._played_ms = 0.0
         self._clock_at: float | None = None  # loop time of the last played-position update
         self._acked = False
+        self._paused = False
         self._wake = asyncio.Event()
 
     @property
@@ -40,6 +43,23 @@ class Pacer:
         self._advance()
         return self._played_ms
 
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        """Send nothing more and hold the played position: the client has paused its player."""
+        self._advance()
+        self._paused = True
+
+    def resume(self) -> None:
+        """Go on from where the pause left off: nothing sent is lost, nothing is sent twice."""
+        if self._paused:
+            self._paused = False
+            if self._clock_at is not None:
+                self._clock_at = asyncio.get_running_loop().time()
+            self._wake.set()
+
     def on_playback(self, played_ms: float) -> None:
         """A `playback` ack from the client: the authoritative position at this moment."""
         self._advance()
@@ -52,8 +72,8 @@ class Pacer:
         for start in range(0, len(pcm), self.frame_bytes):
             frame = pcm[start : start + self.frame_bytes]
             frame_ms = duration_ms(len(frame), self.sample_rate)
-            while (ahead := self._sent_ms + frame_ms - self.played_ms()) > self.lead_ms:
-                await self._sleep_or_ack((ahead - self.lead_ms) / 1000)
+            while self._paused or (ahead := self._sent_ms + frame_ms - self.played_ms()) > self.lead_ms:
+                await self._sleep_or_ack(PAUSED_CHECK_S if self._paused else (ahead - self.lead_ms) / 1000)
             if self._clock_at is None:
                 self._clock_at = asyncio.get_running_loop().time()
             self._send_frame(frame)
@@ -62,11 +82,11 @@ class Pacer:
     async def wait_for_playout(self) -> float:
         """Wait until everything sent has been played; returns the played position."""
         while (left := self._sent_ms - self.played_ms()) > 0.5:
-            await self._sleep_or_ack(left / 1000)
+            await self._sleep_or_ack(PAUSED_CHECK_S if self._paused else left / 1000)
         return self._played_ms
 
     def _advance(self) -> None:
-        if self._clock_at is None:
+        if self._clock_at is None or self._paused:
             return
         now = asyncio.get_running_loop().time()
         self._played_ms = min(self._sent_ms, self._played_ms + (now - self._clock_at) * 1000)

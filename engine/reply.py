@@ -124,6 +124,22 @@ class Reply:
         self._finish("failed" if reason == "error" else "interrupted")
         return True
 
+    def pause(self, speech_onset_at: float | None = None) -> bool:
+        """Hold the reply's audio where it is (the LLM and TTS go on, bounded by their queues)."""
+        if self.done or self.pacer.paused:
+            return False
+        self.pacer.pause()
+        after = None if speech_onset_at is None else (asyncio.get_running_loop().time() - speech_onset_at) * 1000
+        self._sink.emit(ev.SpeechPause(self.turn_id, self.pacer.played_ms(), after))
+        return True
+
+    def resume(self) -> bool:
+        if self.done or not self.pacer.paused:
+            return False
+        self.pacer.resume()
+        self._sink.emit(ev.SpeechResume(self.turn_id, self.pacer.played_ms()))
+        return True
+
     async def wait_closed(self, timeout_s: float) -> bool:
         """Join the tasks; False (and a log line) if one outlives the bound."""
         return await cancel_and_wait(self._tasks, timeout_s)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from engine import events as ev
 from engine.history import new_item_id
@@ -18,17 +19,23 @@ CLOSE_BOUND_S = 1.0
 
 
 class Utterance:
-    def __init__(self, turn_id: int, asr: ASR, language: str, sink: ev.EventSink, max_bytes: int) -> None:
+    def __init__(
+        self, turn_id: int, asr: ASR, language: str, sink: ev.EventSink, max_bytes: int,
+        on_words: Callable[[Utterance], None] | None = None,
+    ) -> None:  # fmt: skip
         self.turn_id = turn_id
         self.item_id = new_item_id()  # its user message's id, told before the message exists
         self.announced = False  # UserSpeechStarted was emitted
         self.audio_start_ms = self.audio_end_ms = 0  # in the conversation's input audio
         self.voiced_ms = 0
+        self.quiet_ms = 0  # unvoiced audio since the last voiced frame
+        self.partial_text = ""  # the words recognized so far
         self.started_during_reply = False
         self.speech_end_at: float | None = None
         self.onset_at: float | None = None  # loop time of the first voiced audio's arrival
         self.finished = False
         self._sink = sink
+        self._on_words = on_words
         self._stream = asr.open_stream(language)
         rate = asr.capabilities.sample_rate
         self._resampler = StreamResampler(VAD_RATE, rate) if rate != VAD_RATE else None
@@ -78,4 +85,7 @@ class Utterance:
                 self._final = result.text.strip()
                 return
             if result.text:
+                self.partial_text = result.text
                 self._sink.emit(ev.Transcript(self.turn_id, result.text, final=False))
+                if self._on_words is not None and not self.finished:
+                    self._on_words(self)

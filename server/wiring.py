@@ -17,6 +17,7 @@ from server.access import admission_policy, allowed_hosts, tokens
 from server.metrics import ObservedSink, ServerMetrics
 from server.settings import LimitSettings, SecuritySettings, is_loopback
 from server.shutdown import Drain
+from server.turn_taking import TurnTakingSettings
 from services.readiness import Readiness
 from services.registry import ProviderFactory
 from services.secrets import REDACTOR
@@ -80,7 +81,8 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
     )  # fmt: skip
     admission = Admission(admission_policy(security, limits, settings.host))
     metrics = ServerMetrics(dict(providers.names.items()), lambda: len(sessions), admission.open_count)
-    engine = replace(settings.engine_options(limits), tools=tool_options(tool_settings))
+    turn_taking = providers.settings_of(TurnTakingSettings).options()
+    engine = replace(settings.engine_options(limits), tools=tool_options(tool_settings), turn_taking=turn_taking)
     connections = ConnectionServices(
         sessions, providers, engine, connection_limits, admission, readiness,
         observe=lambda sink: ObservedSink(sink, metrics), tools=load_toolbox(tool_settings),

@@ -28,6 +28,7 @@ from engine.conversation import Conversation
 from engine.history import History
 from engine.options import SessionSettings
 from server.settings import LimitSettings
+from server.turn_taking import TurnTakingSettings
 from server.wiring import tool_options
 from services.base import ASRCapabilities, Providers
 from services.mock.asr import MockASR
@@ -129,7 +130,8 @@ class Scenario:
         asr = ScenarioASR(self.config.provider(MockASRSettings), self._speech, lambda: self._origin, self._asr_rate)
         providers = Providers(asr=asr, llm=defaults.llm, tts=defaults.tts)
         options = self.config.server.engine_options(self.config.provider(LimitSettings))
-        options = replace(options, tools=tool_options(self.config.provider(ToolSettings)))
+        turn_taking = self.config.provider(TurnTakingSettings).options()
+        options = replace(options, tools=tool_options(self.config.provider(ToolSettings)), turn_taking=turn_taking)
         conversation = Conversation(
             session, providers, options, sink, is_speech=lambda f: f[:1] == b"\x01", availability=self._availability,
             tools=self._tools,

@@ -93,6 +93,15 @@ export class AudioEngine {
     if (this.player) this.player.port.postMessage({ type: "end", turnId });
   }
 
+  /** Hold a turn's audio where it is (nothing queued is dropped). */
+  pause(turnId) {
+    if (this.player) this.player.port.postMessage({ type: "pause", turnId });
+  }
+
+  resume(turnId) {
+    if (this.player) this.player.port.postMessage({ type: "resume", turnId });
+  }
+
   flush(turnId) {
     if (this.player) this.player.port.postMessage({ type: "flush", turnId });
   }

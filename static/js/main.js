@@ -18,6 +18,8 @@ const stats = {
   framesSent: 0,
   samplesSent: 0,
   playbackAcks: 0,
+  pauses: 0, // tts_pause messages received
+  resumes: 0, // tts_resume messages received
   underruns: 0,
   stopReceivedAt: {}, // turnId -> performance.now() when tts_stop arrived
   flushes: {}, // turnId -> {droppedMs: unplayed audio the flush dropped, at}
@@ -138,6 +140,14 @@ function handle(message) {
       if (stoppedTurns.size > MAX_STOPPED_TURNS) stoppedTurns.delete(stoppedTurns.values().next().value);
       audio.flush(message.turn_id); // the player answers with `flushed`, sent as a playback ack
       view.markInterrupted(message.turn_id, message.played_ms);
+      break;
+    case "tts_pause": // the user may be cutting in: hold the player, keep what is queued
+      stats.pauses++;
+      audio.pause(message.turn_id);
+      break;
+    case "tts_resume": // it was a cough or an "mm-hmm": play on from where it held
+      stats.resumes++;
+      audio.resume(message.turn_id);
       break;
     case "metrics":
       view.showLatency(message.turn_id, message);

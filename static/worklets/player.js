@@ -3,6 +3,7 @@
 //   arrives at real time does not underrun;
 // - `flush` empties the queue before the next render quantum and drops later audio of that
 //   turn (frames already in flight when the server cut it);
+// - `pause` holds a turn where it is (silence out, nothing dropped) until `resume` or `flush`;
 // - reports how much of each turn was played, for the server's `playback` acks.
 const MAX_STOPPED = 64;
 
@@ -16,6 +17,7 @@ class PlayerProcessor extends AudioWorkletProcessor {
     this.playing = false;
     this.ended = new Set(); // turns whose last audio has been queued
     this.stopped = new Set();
+    this.paused = new Set(); // turns held by tts_pause
     this.played = new Map(); // turnId -> samples played
     this.sinceReport = 0;
     this.underruns = 0;
@@ -31,7 +33,13 @@ class PlayerProcessor extends AudioWorkletProcessor {
     } else if (message.type === "end") {
       this.ended.add(turnId);
       if (!this.queue.some((item) => item.turnId === turnId)) this.finishTurn(turnId);
+    } else if (message.type === "pause") {
+      this.paused.add(turnId);
+      this.port.postMessage({ type: "played", turnId, playedMs: this.playedMs(turnId), underruns: this.underruns });
+    } else if (message.type === "resume") {
+      this.paused.delete(turnId);
     } else if (message.type === "flush") {
+      this.paused.delete(turnId);
       this.stopped.add(turnId);
       if (this.stopped.size > MAX_STOPPED) this.stopped.delete(this.stopped.values().next().value);
       const before = this.queued;
@@ -61,7 +69,8 @@ class PlayerProcessor extends AudioWorkletProcessor {
     }
     let written = 0;
     let turnId = null;
-    while (this.playing && written < out.length && this.queue.length > 0) {
+    const held = this.queue.length > 0 && this.paused.has(this.queue[0].turnId);
+    while (this.playing && !held && written < out.length && this.queue.length > 0) {
       const item = this.queue[0];
       turnId = item.turnId;
       const count = Math.min(out.length - written, item.samples.length - item.offset);
@@ -75,6 +84,7 @@ class PlayerProcessor extends AudioWorkletProcessor {
         if (this.queue.length === 0 || this.queue[0].turnId !== turnId) this.finishTurn(turnId);
       }
     }
+    if (held) out.fill(0, written);
     if (this.playing && this.queue.length === 0) {
       this.playing = false;
       if (turnId !== null && !this.ended.has(turnId)) this.underruns++;

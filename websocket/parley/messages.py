@@ -30,7 +30,7 @@ from websocket.parley.client_messages import (  # the client's half, re-exported
 )
 from websocket.parley.error_codes import ERROR_CODES as ERROR_CODES  # the codes of `Error`
 
-PROTOCOL_VERSION = "1.3"
+PROTOCOL_VERSION = "1.4"
 
 
 # ----- server to client ------------------------------------------------------------
@@ -167,6 +167,22 @@ class TtsStop(ServerMessage):
     played_ms: float = Field(description="the server's estimate of what was played")
 
 
+class TtsPause(ServerMessage):
+    """The user may be cutting in: pause the player now, keeping what is queued."""
+
+    type: Literal["tts_pause"] = "tts_pause"
+    turn_id: int
+    played_ms: float = Field(description="where the server holds the turn's audio")
+
+
+class TtsResume(ServerMessage):
+    """Not an interruption after all (a cough, "mm-hmm"): play on from where the player paused."""
+
+    type: Literal["tts_resume"] = "tts_resume"
+    turn_id: int
+    played_ms: float = Field(description="where the turn's audio goes on from")
+
+
 class InterruptAcknowledged(ServerMessage):
     """Answer to `interrupt`."""
 
@@ -228,7 +244,8 @@ class Metrics(ServerMessage):
 
 SERVER_MESSAGES: tuple[type[ServerMessage], ...] = (
     SessionMessage, HistoryMessage, ServerStatus, GoingAway, Status, PartialTranscript, FinalTranscript,
-    LlmStatusMessage, LlmResponse, TtsStart, TtsEnd, TtsStop, InterruptAcknowledged, StopAcknowledged,
+    LlmStatusMessage, LlmResponse, TtsStart, TtsEnd, TtsStop, TtsPause, TtsResume, InterruptAcknowledged,
+    StopAcknowledged,
     ResetAcknowledged, Configured, Error, Metrics,
 )  # fmt: skip
 

@@ -161,6 +161,10 @@ def to_message(event: ev.Event, session_id: str) -> m.ServerMessage:
             return m.TtsEnd(session_id=sid, turn_id=turn_id, audio_ms=round(audio_ms, 1))
         case ev.SpeechStop(turn_id, reason, played_ms):
             return m.TtsStop(session_id=sid, turn_id=turn_id, reason=reason, played_ms=round(played_ms, 1))
+        case ev.SpeechPause(turn_id, played_ms):
+            return m.TtsPause(session_id=sid, turn_id=turn_id, played_ms=round(played_ms, 1))
+        case ev.SpeechResume(turn_id, played_ms):
+            return m.TtsResume(session_id=sid, turn_id=turn_id, played_ms=round(played_ms, 1))
         case ev.ErrorEvent(code, message, turn_id, retry_after_s):
             said = REDACTOR(message)  # a service may echo a key back; it never reaches a client
             return m.Error(session_id=sid, code=code, message=said, turn_id=turn_id, retry_after_s=retry_after_s)

@@ -240,7 +240,7 @@ class RealtimeRouter:
         engine.reply_defaults = config.request()
         detection = config.turn_detection
         engine.auto_respond = detection is not None and bool(detection["create_response"])
-        engine.barge_in = detection is not None and bool(detection["interrupt_response"])
+        engine.barge_in.enabled = detection is not None and bool(detection["interrupt_response"])
         if detection is not None:
             engine.listener.retune(config.turn_config(self._options.listen.turn), float(detection["threshold"]))
 

@@ -1,0 +1,92 @@
+"""Turn taking while the bot speaks, on scripted timelines in virtual time: speech pauses the
+reply at its first confirmed frame; a cough or a backchannel resumes it where it held, with no
+audio lost or repeated; a real interruption or a stop word cuts it."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import events as ev
+from engine.history import AssistantMessage
+from tests.scenario import Scenario
+
+pytestmark = pytest.mark.looptime
+START_S = 0.06  # VAD_START_MS: the run of voiced audio that confirms speech
+FRAME_S = 0.02
+
+
+def reply_audio(log: object, turn_id: int) -> list[ev.AudioOut]:
+    return [frame for frame in log.of(ev.AudioOut) if frame.turn_id == turn_id]  # type: ignore[attr-defined]
+
+
+async def test_a_cough_pauses_the_reply_at_once_and_it_resumes_where_it_held() -> None:
+    log = await (
+        Scenario(mock_llm_sentences=6, barge_in_resume_silence_ms=300)
+        .user_says(0.0, 0.6, "first words")
+        .user_says(2.0, 2.12, "cough")  # 120 ms: under the 200 ms bar
+        .run(until=20)
+    )
+    paused_at, pause = log.first(ev.SpeechPause)
+    assert paused_at - 2.0 == pytest.approx(START_S, abs=FRAME_S), "paused at the first confirmed frame"
+    assert pause.after_speech_ms == pytest.approx(START_S * 1000, abs=FRAME_S * 1000), "the pause metric"
+    resumed_at, resume = log.first(ev.SpeechResume)
+    assert resumed_at - 2.12 == pytest.approx(0.3, abs=2 * FRAME_S), "after 300 ms of quiet, not a turn's 600"
+    assert resume.played_ms == pytest.approx(pause.played_ms, abs=0.5), "nothing played while paused"
+    during = [at for at, frame in log.all(ev.AudioOut) if paused_at < at < resumed_at]
+    assert during == [], "nothing sent while paused"
+    frames = reply_audio(log, 1)
+    assert [f.sequence for f in frames] == list(range(len(frames))), "no frame lost or sent twice"
+    assert log.of(ev.SpeechStop) == [] and log.of(ev.UserSpeechStarted, turn_id=2) == []
+    (_, end), (_, timeline) = log.first(ev.SpeechEnd, turn_id=1), log.first(ev.LlmText, turn_id=1, complete=True)
+    assert end.audio_ms == pytest.approx(sum(len(f.pcm) for f in frames) / 48, abs=1)
+    reply = log.session.history.items[-1]
+    assert isinstance(reply, AssistantMessage) and reply.status == "completed" and reply.heard_text == timeline.content
+
+
+async def test_a_real_interruption_is_paused_first_then_cut_at_the_bar() -> None:
+    log = await (
+        Scenario(mock_llm_sentences=6, barge_in_min_ms=200)
+        .user_says(0.0, 0.6, "first words")
+        .user_says(2.0, 3.0, "tell me something else")
+        .run(until=8)
+    )
+    paused_at, _ = log.first(ev.SpeechPause)
+    stop_at, stop = log.first(ev.SpeechStop)
+    assert paused_at - 2.0 == pytest.approx(START_S, abs=FRAME_S) and stop.reason == "barge_in"
+    assert stop_at - 2.0 == pytest.approx(0.2, abs=FRAME_S) and log.of(ev.SpeechResume) == []
+    assert [at for at, f in log.all(ev.AudioOut) if f.turn_id == 1 and at > paused_at] == []
+    first = log.session.history.items[1]
+    assert isinstance(first, AssistantMessage) and first.status == "interrupted"
+
+
+async def test_a_backchannel_over_the_bar_does_not_cut_the_reply() -> None:
+    log = await (
+        Scenario(mock_llm_sentences=6, barge_in_min_ms=200, mock_asr_partial_every_ms=100)
+        .user_says(0.0, 0.6, "first words")
+        .user_says(2.0, 2.5, "mm-hmm yeah")  # words known after 100 ms: only backchannel
+        .run(until=20)
+    )
+    assert log.of(ev.SpeechStop) == [] and len(log.of(ev.SpeechResume)) == 1
+    assert log.first(ev.SpeechResume)[0] < 2.5 + 0.6, "resumed before a turn's end-of-speech silence"
+    assert log.session.history.items[-1].status == "completed"  # type: ignore[union-attr]
+
+
+async def test_a_stop_word_cuts_under_the_bar() -> None:
+    log = await (
+        Scenario(mock_llm_sentences=6, barge_in_min_ms=800, mock_asr_partial_every_ms=100)
+        .user_says(0.0, 0.6, "first words")
+        .user_says(2.0, 2.4, "wait")
+        .run(until=8)
+    )
+    stop_at, stop = log.first(ev.SpeechStop)
+    assert stop.reason == "barge_in" and stop_at < 2.0 + 0.8, "cut by its word, before the 800 ms bar"
+
+
+async def test_with_pausing_off_the_reply_plays_on_until_the_bar() -> None:
+    log = await (
+        Scenario(mock_llm_sentences=6, barge_in_pause=False)
+        .user_says(0.0, 0.6, "first words")
+        .user_says(2.0, 2.12, "cough")
+        .run(until=20)
+    )
+    assert log.of(ev.SpeechPause) == [] and log.of(ev.SpeechStop) == []
