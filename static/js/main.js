@@ -23,6 +23,8 @@ const stats = {
   underruns: 0,
   stopReceivedAt: {}, // turnId -> performance.now() when tts_stop arrived
   flushes: {}, // turnId -> {droppedMs: unplayed audio the flush dropped, at}
+  finished: {}, // turnId -> ms the player played of a turn it played to the end
+  audioMs: {}, // turnId -> the turn's audio in all (tts_end)
   levels: [], // {audible, at: performance.now()} from the tap after the player
   sessions: [], // every `session` message
 };
@@ -49,6 +51,7 @@ const audio = new AudioEngine({
   onPlayer(report) {
     stats.underruns = report.underruns ?? stats.underruns;
     if (report.type === "flushed") stats.flushes[report.turnId] = { droppedMs: report.droppedMs, at: performance.now() };
+    if (report.type === "finished") stats.finished[report.turnId] = report.playedMs;
     if (connection.sendJson({ type: "playback", turn_id: report.turnId, played_ms: report.playedMs })) {
       stats.playbackAcks++;
     }
@@ -132,6 +135,7 @@ function handle(message) {
       view.sentenceStarted(message.turn_id, message.text, message.offset_ms);
       break;
     case "tts_end":
+      stats.audioMs[message.turn_id] = message.audio_ms;
       audio.endTurn(message.turn_id);
       break;
     case "tts_stop":
