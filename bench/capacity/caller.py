@@ -3,7 +3,7 @@
 One `Ticker` sends every caller's next frame each 20 ms (one wake-up for all, so the client
 keeps up with hundreds of callers on one core, and reports its own lateness); each caller's
 reader notes what arrives. The caller acts as a player would: it acknowledges playback every
-150 ms and flushes on `tts_stop`. Its cut-in's words become the next question, so a caller
+150 ms, holds on `tts_pause` and flushes on `tts_stop`. Its cut-in's words become the next question, so a caller
 talks and cuts in for as long as the step lasts.
 """
 
@@ -47,7 +47,8 @@ class Figures:
     setup_s: float | None = None
     response_ms: list[float] = field(default_factory=list)
     stop_ms: list[float] = field(default_factory=list)
-    old_audio_after_onset_ms: list[float] = field(default_factory=list)
+    old_audio_after_onset_ms: list[float] = field(default_factory=list)  # arrived after the onset, until held
+    pause_ms: list[float] = field(default_factory=list)  # the cut-in's onset -> tts_pause
     overhead_ms: list[float] = field(default_factory=list)  # end-of-turn decision -> first audio sent (server)
     lateness_ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -66,7 +67,8 @@ class Caller:
         self._onset_at: float | None = None  # the cut-in's onset, while the cut reply is stopping
         self._reply: Reply | None = None
         self._cut: Reply | None = None
-        self._old_audio_ms = 0.0  # of the cut reply, arrived after the cut-in's onset
+        self._old_audio_ms = 0.0  # of the cut reply, arrived after the cut-in's onset (until tts_pause)
+        self._held = False  # tts_pause came: the player holds, later audio of the cut reply is not heard
         self._last_turn = 0
         self._next_ack = 0.0
 
@@ -147,7 +149,7 @@ class Caller:
         cut = self._cut
         if cut is not None and turn_id == cut.turn_id:
             cut.received_ms += ms
-            if self._onset_at is not None:
+            if self._onset_at is not None and not self._held:
                 self._old_audio_ms += ms
             return
         reply = self._reply
@@ -165,13 +167,18 @@ class Caller:
 
     def _on_event(self, now: float, event: dict[str, Any]) -> None:
         kind = event.get("type")
-        if kind == "tts_stop":
+        if kind == "tts_pause":
+            cut = self._cut
+            if cut is not None and event.get("turn_id") == cut.turn_id and self._onset_at is not None:
+                self.figures.pause_ms.append((now - self._onset_at) * 1000)
+                self._held = True
+        elif kind == "tts_stop":
             cut = self._cut
             if cut is not None and event.get("turn_id") == cut.turn_id and self._onset_at is not None:
                 self.figures.stop_ms.append((now - self._onset_at) * 1000)
                 self.figures.old_audio_after_onset_ms.append(self._old_audio_ms)
                 self.figures.lateness_ms.append(max(0.0, cut.worst_lateness_ms))
-                self._cut, self._onset_at, self._old_audio_ms = None, None, 0.0
+                self._cut, self._onset_at, self._old_audio_ms, self._held = None, None, 0.0, False
         elif kind == "tts_end" and self._reply is not None and event.get("turn_id") == self._reply.turn_id:
             self._reply.ended = True
             self.figures.lateness_ms.append(max(0.0, self._reply.worst_lateness_ms))

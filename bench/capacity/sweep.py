@@ -47,6 +47,7 @@ TARGETS: dict[str, tuple[list[str], dict[str, str]]] = {
     "parley": (["app.py"], PARLEY),
     "parley-webrtc": (["app.py"], {**PARLEY, "VAD_CONFIRM": "none"}),
     "parley-asyncio": (["app.py"], {**PARLEY, "EVENT_LOOP": "asyncio", "WS_COMPRESSION": "true"}),
+    "parley-no-pause": (["app.py"], {**PARLEY, "BARGE_IN_PAUSE": "false"}),  # protocol 1.3 turn taking
 }
 
 
@@ -131,7 +132,8 @@ def figures(
 ) -> dict[str, Any]:  # fmt: skip
     every = Figures()
     for caller in callers:
-        for name in ("response_ms", "stop_ms", "old_audio_after_onset_ms", "lateness_ms", "failures", "overhead_ms"):
+        for name in ("response_ms", "stop_ms", "old_audio_after_onset_ms", "pause_ms", "lateness_ms", "failures",
+                     "overhead_ms"):  # fmt: skip
             getattr(every, name).extend(getattr(caller.figures, name))
     setups = [c.figures.setup_s * 1000 for c in callers if c.figures.setup_s is not None]
     return {
@@ -139,6 +141,7 @@ def figures(
         "response_ms": percentile_summary(every.response_ms),
         "barge_in_stop_ms": percentile_summary(every.stop_ms),
         "old_audio_after_onset_ms": percentile_summary(every.old_audio_after_onset_ms),
+        "pause_ms": percentile_summary(every.pause_ms),  # onset -> tts_pause (Parley 1.4)
         "server_overhead_ms": percentile_summary(every.overhead_ms),  # Parley only: the floor sends no metrics
         "jitter_ms": percentile_summary(every.lateness_ms),
         "setup_ms": percentile_summary(setups),
