@@ -133,6 +133,9 @@ class Conversation:
     def speech_dropped(self) -> None:
         self.barge_in.resume("the speech was dropped")
 
+    def takes_turn(self, utterance: Utterance, text: str) -> bool:
+        return self.barge_in.takes_turn(utterance, text)
+
     async def user_turn(self, utterance: Utterance, text: str) -> None:
         reply = self.reply
         if reply is not None and not reply.allow_interruptions:

@@ -40,6 +40,9 @@ class SpeechHandler(Protocol):
     def speech_dropped(self) -> None:
         """Speech in progress was forgotten (stop, reset, a cleared buffer)."""
 
+    def takes_turn(self, utterance: Utterance, text: str) -> bool:
+        """Whether the final transcript is a turn (False: a backchannel; nothing is answered)."""
+
     async def user_turn(self, utterance: Utterance, text: str) -> None:
         """The utterance's final transcript, to be answered."""
 
@@ -219,7 +222,7 @@ class Listener:
             await utterance.aclose()
         try:
             await self.order.wait_for_older(utterance.turn_id)
-            if text and self.listening:
+            if text and self.listening and self._handler.takes_turn(utterance, text):
                 self._sink.emit(ev.Transcript(utterance.turn_id, text, final=True))
                 await self._handler.user_turn(utterance, text)
             else:

@@ -26,6 +26,7 @@ class Utterance:
         self.turn_id = turn_id
         self.item_id = new_item_id()  # its user message's id, told before the message exists
         self.announced = False  # UserSpeechStarted was emitted
+        self.deferred = False  # it ended holding a paused reply: its final transcript decides
         self.audio_start_ms = self.audio_end_ms = 0  # in the conversation's input audio
         self.voiced_ms = 0
         self.quiet_ms = 0  # unvoiced audio since the last voiced frame

@@ -25,6 +25,10 @@ class TurnTakingSettings(EnvSettings):
         1, ge=0, le=10, description="Once the speech's words are known, this many that are not backchannel are "
         "needed to cut the reply (0: the BARGE_IN_MIN_MS bar alone decides)."
     )  # fmt: skip
+    barge_in_wait_for_words: bool = Field(
+        True, description="Speech that reaches BARGE_IN_MIN_MS before any of its words are known keeps the reply "
+        "paused until they are (a backchannel then resumes it); false: the bar cuts at once."
+    )  # fmt: skip
     barge_in_backchannels: str = Field(
         ",".join(BACKCHANNELS), description="Words and phrases (comma separated) that never cut the reply."
     )
@@ -36,7 +40,7 @@ class TurnTakingSettings(EnvSettings):
         return TurnTakingOptions(
             pause=self.barge_in_pause, resume_silence_ms=self.barge_in_resume_silence_ms,
             pause_max_ms=self.barge_in_pause_max_ms,
-            min_words=self.barge_in_min_words,
+            min_words=self.barge_in_min_words, wait_for_words=self.barge_in_wait_for_words,
             backchannels=phrases(self.barge_in_backchannels), stop_words=phrases(self.barge_in_stop_words),
         )  # fmt: skip
 

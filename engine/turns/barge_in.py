@@ -36,7 +36,7 @@ class BargeIn:
         elif self.enabled and self.policy.pauses(reply) and reply.pause(utterance.onset_at):
             self._paused = (reply, utterance)
             limit_s = self.policy.options.pause_max_ms / 1000
-            self._limit = asyncio.get_running_loop().call_later(limit_s, self.resume, "the pause lasted too long")
+            self._limit = asyncio.get_running_loop().call_later(limit_s, self._pause_ran_out)
 
     def heard(self, utterance: Utterance) -> None:
         """More audio or words of the utterance: cut the reply, resume it, or keep waiting."""
@@ -48,8 +48,17 @@ class BargeIn:
             self._announce(utterance)
             self._forget_pause()
             self._replies.stop("barge_in", utterance.onset_at)
-        elif self._paused == (reply, utterance) and utterance.quiet_ms >= self.policy.options.resume_silence_ms:
+        elif self._paused == (reply, utterance) and self._fell_quiet(utterance):
             self.resume("the speech stopped short of an interruption")
+
+    def _fell_quiet(self, utterance: Utterance) -> bool:
+        """Quiet for BARGE_IN_RESUME_SILENCE_MS, under the bar or with only backchannel words so far."""
+        policy = self.policy
+        if utterance.quiet_ms < policy.options.resume_silence_ms:
+            return False
+        return utterance.voiced_ms < policy.min_voiced_ms or bool(
+            utterance.partial_text and policy.dismisses(utterance.partial_text)
+        )
 
     def ended(self, utterance: Utterance) -> bool:
         """The utterance ended; False when it was not a turn (the reply, if paused, goes on)."""
@@ -59,10 +68,30 @@ class BargeIn:
             if self._paused is not None and self._paused[1] is utterance:
                 self.resume("not an interruption")
             return False
+        if self._paused is not None and self._paused[1] is utterance:
+            utterance.deferred = True  # the reply stays paused: its final transcript decides (takes_turn)
+            return True
         self._announce(utterance)
         if verdict == "cut_and_answer" and self.enabled:
             self._forget_pause()
             self._replies.stop("barge_in", utterance.onset_at)  # it started while the user was already talking
+        self._sink.emit(ev.UserSpeechStopped(utterance.turn_id, utterance.item_id, utterance.audio_end_ms))
+        return True
+
+    def takes_turn(self, utterance: Utterance, text: str) -> bool:
+        """Whether a transcript is a turn. Speech that held a paused reply until its words were
+        known is dismissed when they are only backchannel ("mm-hmm, yeah"): the reply resumes."""
+        if not utterance.deferred:
+            return True
+        reply = self._replies.current
+        paused_here = self._paused is not None and self._paused[1] is utterance and self._paused[0] is reply
+        if paused_here and self.policy.dismisses(text):
+            self.resume(f"{text!r} is not an interruption")
+            return False
+        self._announce(utterance)
+        self._forget_pause()
+        if reply is not None and self.enabled:
+            self._replies.stop("barge_in", utterance.onset_at)
         self._sink.emit(ev.UserSpeechStopped(utterance.turn_id, utterance.item_id, utterance.audio_end_ms))
         return True
 
@@ -72,6 +101,21 @@ class BargeIn:
         self._forget_pause()
         if paused is not None and paused[0] is self._replies.current and paused[0].resume():
             log.info("turn %d: playback resumed: %s", paused[0].turn_id, why)
+
+    def _pause_ran_out(self) -> None:
+        """BARGE_IN_PAUSE_MAX_MS: speech over the bar cuts the reply; anything less lets it go on."""
+        self._limit = None
+        paused = self._paused
+        if (
+            paused is not None
+            and paused[1].voiced_ms >= self.policy.min_voiced_ms
+            and paused[0] is self._replies.current
+        ):
+            self._announce(paused[1])
+            self._forget_pause()
+            self._replies.stop("barge_in", paused[1].onset_at)
+        else:
+            self.resume("the pause lasted BARGE_IN_PAUSE_MAX_MS")
 
     def close(self) -> None:
         self._forget_pause()

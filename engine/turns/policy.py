@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 EndVerdict = Literal["answer", "cut_and_answer", "ignore"]
 BACKCHANNELS = (
     "mm", "mhm", "mm-hmm", "mmhmm", "uh-huh", "uh huh", "hmm", "yeah", "yes", "yep", "ok", "okay", "right", "sure",
-    "i see", "oh", "ah", "wow", "cool", "nice", "got it", "uh", "um",
+    "i see", "oh", "ah", "wow", "cool", "nice", "got it", "uh", "um", "ha", "haha", "hah", "heh",
 )  # fmt: skip
 STOP_WORDS = ("stop", "wait", "hold on", "hang on", "no", "sorry", "excuse me", "pause", "shut up", "quiet")
 WORD = re.compile(r"[a-z]+(?:[-'][a-z]+)*")
@@ -29,6 +29,7 @@ class TurnTakingOptions:
     resume_silence_ms: int = 300  # a pause whose speech has been quiet this long resumes
     pause_max_ms: int = 3000  # no pause lasts longer than this
     min_words: int = 1  # once words are known, this many that are not backchannel cut the reply
+    wait_for_words: bool = True  # at the bar with no words yet, hold the pause until they are known
     backchannels: tuple[str, ...] = BACKCHANNELS
     stop_words: tuple[str, ...] = STOP_WORDS
 
@@ -67,22 +68,33 @@ class BargeInPolicy:
             return True
         if speech.voiced_ms < self.min_voiced_ms:
             return False
-        return not words or self.meaningful(words) >= self.options.min_words
+        if not words:  # paused, nothing is lost by waiting for the words that tell a cough from a question
+            return not self.options.wait_for_words
+        return self.meaningful(words) >= self.options.min_words
+
+    def dismisses(self, text: str) -> bool:
+        """Whether a transcript is not an interruption: no stop word, too few words beyond backchannel."""
+        words = self.words(text)
+        return not self.says_stop(words) and self.meaningful(words) < self.options.min_words
 
     def at_end(self, speech: SpeechView, reply: ReplyView | None) -> EndVerdict:
         """What to do with speech that has ended while `reply` (if any) still runs.
 
-        Speech that began during an interruptible reply and ended without cutting it was not an
-        interruption (a cough, a backchannel): ignored, and the reply goes on. Speech that began
-        before the reply started is the user going on: the reply is cut and the words answered.
+        Speech that began during the reply and stayed under the bar was not an interruption (a
+        cough, a click): ignored, and the reply goes on. Over the bar but not yet decided (its
+        words unknown, or only backchannel so far), its final transcript decides. Speech that
+        began before the reply started is the user going on: the reply is cut and the words
+        answered.
         """
         if reply is None:
             return "answer"
         if not speech.started_during_reply:
             return "cut_and_answer"
-        if reply.allow_interruptions:
+        if speech.voiced_ms < self.min_voiced_ms or (
+            reply.allow_interruptions and speech.partial_text and self.dismisses(speech.partial_text)
+        ):
             return "ignore"
-        return "answer" if speech.voiced_ms >= self.min_voiced_ms else "ignore"
+        return "answer"  # held for its words (the final transcript decides), or a reply that may not be cut
 
     def holds_reply(self, talking: SpeechView | None) -> bool:
         """Whether a new reply should wait because the user is already saying more."""

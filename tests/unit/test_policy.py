@@ -29,9 +29,12 @@ def test_speech_pauses_an_interruptible_reply_at_once_unless_pausing_is_off() ->
 
 
 def test_speech_cuts_a_reply_once_it_reaches_the_bar() -> None:
-    assert not POLICY.interrupts(Speech(180), Reply())
-    assert POLICY.interrupts(Speech(200), Reply())
-    assert not POLICY.interrupts(Speech(900), None), "nothing to cut"
+    at_once = BargeInPolicy(200, replace(TurnTakingOptions(), wait_for_words=False))
+    assert not at_once.interrupts(Speech(180), Reply())
+    assert at_once.interrupts(Speech(200), Reply())
+    assert not at_once.interrupts(Speech(900), None), "nothing to cut"
+    assert not POLICY.interrupts(Speech(200), Reply()), "by default, the words decide once the bar is reached"
+    assert POLICY.interrupts(Speech(200, partial_text="what about"), Reply())
 
 
 def test_words_decide_once_they_are_known() -> None:

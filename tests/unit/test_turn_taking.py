@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine import events as ev
-from engine.history import AssistantMessage
+from engine.history import AssistantMessage, UserMessage
 from tests.scenario import Scenario
 
 pytestmark = pytest.mark.looptime
@@ -45,7 +45,7 @@ async def test_a_cough_pauses_the_reply_at_once_and_it_resumes_where_it_held() -
 
 async def test_a_real_interruption_is_paused_first_then_cut_at_the_bar() -> None:
     log = await (
-        Scenario(mock_llm_sentences=6, barge_in_min_ms=200)
+        Scenario(mock_llm_sentences=6, barge_in_min_ms=200, barge_in_wait_for_words=False)
         .user_says(0.0, 0.6, "first words")
         .user_says(2.0, 3.0, "tell me something else")
         .run(until=8)
@@ -90,3 +90,31 @@ async def test_with_pausing_off_the_reply_plays_on_until_the_bar() -> None:
         .run(until=20)
     )
     assert log.of(ev.SpeechPause) == [] and log.of(ev.SpeechStop) == []
+
+
+async def test_at_the_bar_the_pause_holds_until_words_tell_a_question_from_a_backchannel() -> None:
+    log = await (
+        Scenario(mock_llm_sentences=8, barge_in_min_ms=200, mock_asr_partial_every_ms=400)
+        .user_says(0.0, 0.6, "first words")
+        .user_says(2.0, 2.6, "uh-huh")  # 600 ms, over the bar; no words until 400 ms of audio
+        .user_says(6.0, 7.0, "what about tomorrow")
+        .run(until=12)
+    )
+    (resumed_at, _), (stop_at, stop) = log.first(ev.SpeechResume), log.first(ev.SpeechStop)
+    assert 2.6 + 0.3 - 2 * FRAME_S <= resumed_at < 2.6 + 0.6, "held past the bar; its words only a backchannel: resumed"
+    assert stop.turn_id == 1 and 6.2 - 2 * FRAME_S < stop_at <= 6.0 + 0.4 + 2 * FRAME_S, "cut: its words are known"
+    users = [item.text for item in log.session.history.items if isinstance(item, UserMessage)]
+    assert users == ["first words", "what about tomorrow"], "the backchannel is no turn"
+
+
+async def test_words_known_only_at_the_end_decide_too() -> None:
+    log = await (
+        Scenario(mock_llm_sentences=8, barge_in_min_ms=200, mock_asr_partial_every_ms=5000)  # no partials
+        .user_says(0.0, 0.6, "first words")
+        .user_says(2.0, 2.5, "yeah okay")
+        .user_says(5.0, 5.5, "no")
+        .run(until=12)
+    )
+    assert len(log.of(ev.SpeechResume)) == 1 and log.first(ev.SpeechResume)[0] > 2.5 + 0.5, "its final decided"
+    stop_at, stop = log.first(ev.SpeechStop)
+    assert stop.turn_id == 1 and 5.5 + 0.5 < stop_at < 5.5 + 0.7, "a stop word known only from the final"
