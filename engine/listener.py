@@ -222,7 +222,8 @@ class Listener:
             await utterance.aclose()
         try:
             await self.order.wait_for_older(utterance.turn_id)
-            if text and self.listening and self._handler.takes_turn(utterance, text):
+            taken = self.listening and self._handler.takes_turn(utterance, text)  # "" too: it may resume a reply
+            if text and taken:
                 self._sink.emit(ev.Transcript(utterance.turn_id, text, final=True))
                 await self._handler.user_turn(utterance, text)
             else:

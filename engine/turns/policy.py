@@ -21,6 +21,7 @@ BACKCHANNELS = (
 )  # fmt: skip
 STOP_WORDS = ("stop", "wait", "hold on", "hang on", "no", "sorry", "excuse me", "pause", "shut up", "quiet")
 WORD = re.compile(r"[a-z]+(?:[-'][a-z]+)*")
+FILLER_SYLLABLES = frozenset({"mm", "mmm", "hm", "hmm", "uh", "huh", "um", "ah", "oh", "mhm", "ha", "he"})
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class BargeInPolicy:
 
     def meaningful(self, words: list[str]) -> int:
         """Words that are not backchannel (a two-word backchannel counts as such too)."""
+        words = [word for word in words if not set(word.split("-")) <= FILLER_SYLLABLES]  # "mm-mm", "uh-uh"
         said, before = " " + " ".join(words) + " ", ""
         while said != before:  # repeated: " yeah yeah " loses both
             before = said

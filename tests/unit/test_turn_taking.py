@@ -118,3 +118,14 @@ async def test_words_known_only_at_the_end_decide_too() -> None:
     assert len(log.of(ev.SpeechResume)) == 1 and log.first(ev.SpeechResume)[0] > 2.5 + 0.5, "its final decided"
     stop_at, stop = log.first(ev.SpeechStop)
     assert stop.turn_id == 1 and 5.5 + 0.5 < stop_at < 5.5 + 0.7, "a stop word known only from the final"
+
+
+async def test_held_speech_with_no_words_at_all_lets_the_reply_go_on() -> None:
+    log = await (
+        Scenario(mock_llm_sentences=8, barge_in_min_ms=200, mock_asr_partial_every_ms=5000)
+        .user_says(0.0, 0.6, "first words")
+        .user_says(2.0, 2.5, " ")  # claps over the bar: the recognizer finds no words
+        .run(until=12)
+    )
+    assert log.of(ev.SpeechStop) == [] and len(log.of(ev.SpeechResume)) == 1
+    assert log.first(ev.SpeechResume)[0] < 2.5 + 0.7, "resumed by the empty final, not by the pause limit"
