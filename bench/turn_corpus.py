@@ -40,7 +40,8 @@ WATCH_S = 3.0
 def clip(name: str, rate: int = 24000) -> np.ndarray:
     with wave.open(str(CORPUS / name)) as wav:
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float32)
-        return soxr.resample(samples, wav.getframerate(), rate)
+        resampled: np.ndarray = soxr.resample(samples, wav.getframerate(), rate)
+        return resampled
 
 
 async def one(client: Client, entry: dict[str, Any]) -> dict[str, Any]:
@@ -50,8 +51,8 @@ async def one(client: Client, entry: dict[str, Any]) -> dict[str, Any]:
     turn = start["turn_id"]
     await asyncio.sleep(INTO_REPLY_S)
     sound = clip(entry["file"])
-    echo = np.frombuffer(b"".join(f.pcm for f in client.frames if f.turn_id == turn), dtype="<i2").astype(np.float32)
-    echo = np.resize(echo, len(sound)) * 10 ** (ECHO_DB / 20) if len(echo) else np.zeros(len(sound))
+    played = np.frombuffer(b"".join(f.pcm for f in client.frames if f.turn_id == turn), dtype="<i2")
+    echo = np.resize(played.astype(np.float64), len(sound)) * 10 ** (ECHO_DB / 20) if len(played) else 0.0
     pcm = np.clip(sound + echo, -32768, 32767).astype("<i2").tobytes()
     await client.send_audio(silence(100) + pcm + silence(200), speed=1.0)
     await asyncio.sleep(WATCH_S)
@@ -67,7 +68,7 @@ async def one(client: Client, entry: dict[str, Any]) -> dict[str, Any]:
     return {**entry, "cut": cut, "paused": paused, "resumed": resumed, "transcript": heard, "right": right}
 
 
-async def main(path: Path | None) -> dict[str, Any]:
+async def main() -> dict[str, Any]:
     port = free_port()
     server = start_server(port, SETTINGS)
     url = f"ws://127.0.0.1:{port}/ws"
@@ -91,12 +92,13 @@ async def main(path: Path | None) -> dict[str, Any]:
         print(f"{'ok  ' if r['right'] else 'MISS'} {r['what']:45} cut={r['cut']} paused={r['paused']} "
               f"resumed={r['resumed']} heard={r['transcript']}")  # fmt: skip
     print(json.dumps(summary))
-    if path is not None:
-        path.write_text(json.dumps(report, indent=1) + "\n")
     return report
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path)
-    asyncio.run(main(parser.parse_args().json))
+    out = parser.parse_args().json
+    figures = asyncio.run(main())
+    if out is not None:
+        out.write_text(json.dumps(figures, indent=1) + "\n")
