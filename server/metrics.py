@@ -1,9 +1,10 @@
 """Prometheus metrics (`/metrics`): what an operator watches of a voice server in production.
 
-Per-turn latency of each stage of the `metrics` message, barge-in latency, interruptions by
-reason, errors by code, provider latency and failures by provider, sessions and connections,
-and event-loop lag. Fed by observing engine events on their way to the protocol router
-(`ObservedSink`), so every protocol counts alike. One registry per server (tests build many).
+Per-turn latency of each stage of the `metrics` message, barge-in and pause latency,
+interruptions by reason, resumed pauses, errors by code, provider latency and failures by
+provider, sessions and connections, and event-loop lag. Fed by observing engine events on
+their way to the protocol router (`ObservedSink`), so every protocol counts alike. One
+registry per server (tests build many).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class ServerMetrics:
                                   "the reply it interrupted.", buckets=LATENCY_BUCKETS, registry=registry)  # fmt: skip
         self.interruptions = Counter("parley_interruptions_total", "Replies cut, by reason.", ["reason"],
                                      registry=registry)  # fmt: skip
+        self.pause = Histogram("parley_pause_seconds", "From the onset of the user's speech to the pause of the "
+                               "reply it talked over.", buckets=LATENCY_BUCKETS, registry=registry)  # fmt: skip
+        self.resumes = Counter("parley_resumes_total", "Paused replies that went on (the speech was not an "
+                               "interruption).", registry=registry)  # fmt: skip
         self.errors = Counter("parley_errors_total", "Error messages sent, by code.", ["code"], registry=registry)
         self.provider_latency = Histogram("parley_provider_latency_seconds", "Provider time to first result in a "
                                           "turn (ASR: end of speech to final).", ["kind", "provider"],
@@ -61,6 +66,10 @@ class ServerMetrics:
             self.interruptions.labels(event.reason).inc()
             if event.after_speech_ms is not None:
                 self.barge_in.observe(event.after_speech_ms / 1000)
+        elif isinstance(event, ev.SpeechPause) and event.after_speech_ms is not None:
+            self.pause.observe(event.after_speech_ms / 1000)
+        elif isinstance(event, ev.SpeechResume):
+            self.resumes.inc()
         elif isinstance(event, ev.ErrorEvent):
             self.errors.labels(event.code).inc()
             if event.stage in self._providers:

@@ -37,6 +37,8 @@ def test_events_are_counted_and_still_reach_the_router() -> None:
         ev.TurnMetrics(1, values, interrupted=False),
         ev.SpeechStop(1, "barge_in", 800.0, after_speech_ms=180.0),
         ev.SpeechStop(2, "text_input", 100.0),
+        ev.SpeechPause(3, 400.0, after_speech_ms=64.0),
+        ev.SpeechResume(3, 400.0),
         ev.ErrorEvent("rate_limited", "slow down", 3, 2.0, stage="llm"),
         ev.ErrorEvent("bad_json", "not JSON"),
     ]
@@ -51,6 +53,9 @@ def test_events_are_counted_and_still_reach_the_router() -> None:
     assert sample(metrics, 'parley_barge_in_seconds_bucket{le="0.2"}') == 1
     assert sample(metrics, 'parley_interruptions_total{reason="barge_in"}') == 1
     assert sample(metrics, 'parley_interruptions_total{reason="text_input"}') == 1
+    assert (
+        sample(metrics, 'parley_pause_seconds_bucket{le="0.1"}') == 1 and sample(metrics, "parley_resumes_total") == 1
+    )
     assert sample(metrics, 'parley_errors_total{code="rate_limited"}') == 1
     assert sample(metrics, 'parley_errors_total{code="bad_json"}') == 1
     assert sample(metrics, 'parley_provider_failures_total{code="rate_limited",kind="llm",provider="openai"}') == 1
