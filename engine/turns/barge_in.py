@@ -43,12 +43,13 @@ class BargeIn:
         reply = self._replies.current
         if not self.enabled or reply is None:
             return
-        if self.policy.interrupts(utterance, reply):
+        held = self._paused == (reply, utterance)
+        if self.policy.interrupts(utterance, reply, held):
             log.info("turn %d: barge-in after %d ms of speech", utterance.turn_id, utterance.voiced_ms)
             self._announce(utterance)
             self._forget_pause()
             self._replies.stop("barge_in", utterance.onset_at)
-        elif self._paused == (reply, utterance) and self._fell_quiet(utterance):
+        elif held and self._fell_quiet(utterance):
             self.resume("the speech stopped short of an interruption")
 
     def _fell_quiet(self, utterance: Utterance) -> bool:

@@ -60,8 +60,9 @@ class BargeInPolicy:
         """Whether speech that has just begun holds the running reply's audio."""
         return reply is not None and reply.allow_interruptions and self.options.pause
 
-    def interrupts(self, speech: SpeechView, reply: ReplyView | None) -> bool:
-        """Whether this speech cuts the running reply now (checked on every frame and every partial)."""
+    def interrupts(self, speech: SpeechView, reply: ReplyView | None, held: bool = False) -> bool:
+        """Whether this speech cuts the running reply now (checked on every frame and every partial);
+        `held`: the reply is paused by this speech, so waiting for its words costs nothing audible."""
         if reply is None or not reply.allow_interruptions:
             return False
         words = self.words(speech.partial_text)
@@ -69,8 +70,8 @@ class BargeInPolicy:
             return True
         if speech.voiced_ms < self.min_voiced_ms:
             return False
-        if not words:  # paused, nothing is lost by waiting for the words that tell a cough from a question
-            return not self.options.wait_for_words
+        if not words:  # while paused, nothing is lost by waiting for the words that tell a cough from a question
+            return not (held and self.options.wait_for_words)
         return self.meaningful(words) >= self.options.min_words
 
     def dismisses(self, text: str) -> bool:

@@ -33,8 +33,9 @@ def test_speech_cuts_a_reply_once_it_reaches_the_bar() -> None:
     assert not at_once.interrupts(Speech(180), Reply())
     assert at_once.interrupts(Speech(200), Reply())
     assert not at_once.interrupts(Speech(900), None), "nothing to cut"
-    assert not POLICY.interrupts(Speech(200), Reply()), "by default, the words decide once the bar is reached"
-    assert POLICY.interrupts(Speech(200, partial_text="what about"), Reply())
+    assert not POLICY.interrupts(Speech(200), Reply(), held=True), "paused: its words decide once they are known"
+    assert POLICY.interrupts(Speech(200, partial_text="what about"), Reply(), held=True)
+    assert POLICY.interrupts(Speech(200), Reply()), "a reply that is not paused (it began while the user spoke)"
 
 
 def test_words_decide_once_they_are_known() -> None:

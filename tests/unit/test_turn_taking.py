@@ -129,3 +129,16 @@ async def test_held_speech_with_no_words_at_all_lets_the_reply_go_on() -> None:
     )
     assert log.of(ev.SpeechStop) == [] and len(log.of(ev.SpeechResume)) == 1
     assert log.first(ev.SpeechResume)[0] < 2.5 + 0.7, "resumed by the empty final, not by the pause limit"
+
+
+async def test_a_reply_begun_while_the_user_was_talking_is_cut_at_the_bar_words_or_not() -> None:
+    log = await (
+        Scenario(mock_llm_sentences=8, barge_in_min_ms=200, mock_asr_final_delay_ms=300,
+                 mock_asr_partial_every_ms=5000)  # no partial words at all
+        .user_says(0.0, 0.6, "first words")  # its final comes at 1.2 + 0.3 s
+        .user_says(1.4, 2.5, "and another thing")  # 100 ms voiced when the reply starts: it is not paused
+        .run(until=8)
+    )  # fmt: skip
+    stop_at, stop = log.first(ev.SpeechStop)
+    assert log.of(ev.SpeechPause) == [] and stop.turn_id == 1
+    assert stop_at == pytest.approx(1.4 + 0.2, abs=2 * FRAME_S), "the bar cuts it: nothing paused it"
