@@ -120,6 +120,8 @@ class RealtimeRouter:
             self._apply()
             if self.config.turn_detection is None:  # the client commits from now on
                 await self._engine.listener.drop_speech()
+            else:  # server VAD from now on: audio the client never committed is not kept
+                self._buffer.clear()
             self.sink.send({"type": "session.updated", "session": self.config.to_wire()})
         elif kind == "input_audio_buffer.commit":
             await self._commit()
