@@ -19,12 +19,11 @@ async def transcribe(asr: ASR, pcm: bytes, sample_rate: int, language: str, time
     if rate != sample_rate:
         resampler = StreamResampler(sample_rate, rate)
         pcm = resampler.process(pcm) + resampler.flush()
-    audio = pcm
     stream = asr.open_stream(language)
     step = bytes_for_ms(CHUNK_MS, rate)
     try:
-        for start in range(0, len(audio), step):
-            stream.push(audio[start : start + step])
+        for start in range(0, len(pcm), step):
+            stream.push(pcm[start : start + step])
         stream.finish()
         async with asyncio.timeout(timeout_s):
             async for result in stream.results():

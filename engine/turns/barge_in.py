@@ -46,9 +46,7 @@ class BargeIn:
         held = self._paused == (reply, utterance)
         if self.policy.interrupts(utterance, reply, held):
             log.info("turn %d: barge-in after %d ms of speech", utterance.turn_id, utterance.voiced_ms)
-            self._announce(utterance)
-            self._forget_pause()
-            self._replies.stop("barge_in", utterance.onset_at)
+            self._cut(utterance)
         elif held and self._fell_quiet(utterance):
             self.resume("the speech stopped short of an interruption")
 
@@ -66,16 +64,15 @@ class BargeIn:
         verdict = self.policy.at_end(utterance, self._replies.current)
         if verdict == "ignore":
             log.info("turn %d: %d ms of speech, not an interruption", utterance.turn_id, utterance.voiced_ms)
-            if self._paused is not None and self._paused[1] is utterance:
+            if self._held_by(utterance):
                 self.resume("not an interruption")
             return False
-        if self._paused is not None and self._paused[1] is utterance:
+        if self._held_by(utterance):
             utterance.deferred = True  # the reply stays paused: its final transcript decides (takes_turn)
             return True
         self._announce(utterance)
         if verdict == "cut_and_answer" and self.enabled:
-            self._forget_pause()
-            self._replies.stop("barge_in", utterance.onset_at)  # it started while the user was already talking
+            self._cut(utterance)  # it started while the user was already talking
         self._sink.emit(ev.UserSpeechStopped(utterance.turn_id, utterance.item_id, utterance.audio_end_ms))
         return True
 
@@ -85,14 +82,14 @@ class BargeIn:
         if not utterance.deferred:
             return True
         reply = self._replies.current
-        paused_here = self._paused is not None and self._paused[1] is utterance and self._paused[0] is reply
-        if paused_here and self.policy.dismisses(text):
+        if self._paused == (reply, utterance) and self.policy.dismisses(text):
             self.resume(f"{text!r} is not an interruption")
             return False
-        self._announce(utterance)
-        self._forget_pause()
         if reply is not None and self.enabled:
-            self._replies.stop("barge_in", utterance.onset_at)
+            self._cut(utterance)
+        else:
+            self._announce(utterance)
+            self._forget_pause()
         self._sink.emit(ev.UserSpeechStopped(utterance.turn_id, utterance.item_id, utterance.audio_end_ms))
         return True
 
@@ -112,11 +109,18 @@ class BargeIn:
             and paused[1].voiced_ms >= self.policy.min_voiced_ms
             and paused[0] is self._replies.current
         ):
-            self._announce(paused[1])
-            self._forget_pause()
-            self._replies.stop("barge_in", paused[1].onset_at)
+            self._cut(paused[1])
         else:
             self.resume("the pause lasted BARGE_IN_PAUSE_MAX_MS")
+
+    def _cut(self, utterance: Utterance) -> None:
+        """The speech is an interruption: it is told as a turn's start, and the reply is cut."""
+        self._announce(utterance)
+        self._forget_pause()
+        self._replies.stop("barge_in", utterance.onset_at)
+
+    def _held_by(self, utterance: Utterance) -> bool:
+        return self._paused is not None and self._paused[1] is utterance
 
     def close(self) -> None:
         self._forget_pause()

@@ -110,8 +110,7 @@ class RealtimeSink:
             return
         item_id, told, seconds = pending
         self._pending[turn_id] = (item_id, text, seconds)
-        self.send({"type": "conversation.item.input_audio_transcription.delta", "item_id": item_id,
-                   "content_index": 0, "delta": text[len(told):]})  # fmt: skip
+        self._transcript_delta(item_id, told, text)
 
     def dropped(self, turn_id: int, why: str) -> None:
         if (pending := self._pending.pop(turn_id, None)) is None:
@@ -136,7 +135,7 @@ class RealtimeSink:
     def _appended(self, item: Any, history: History) -> None:
         if isinstance(item, UserMessage) and (pending := self._pending.get(item.turn_id)) and pending[0] == item.id:
             del self._pending[item.turn_id]
-            self._partial_rest(item.id, pending[1], item.text)
+            self._transcript_delta(item.id, pending[1], item.text)
             self.send({"type": "conversation.item.input_audio_transcription.completed", "item_id": item.id,
                        "content_index": 0, "transcript": item.text,
                        "usage": {"type": "duration", "seconds": round(pending[2], 3)}})  # fmt: skip
@@ -150,7 +149,8 @@ class RealtimeSink:
         self.send({"type": "conversation.item.added", "previous_item_id": previous, "item": to_wire(item)})
         self.send({"type": "conversation.item.done", "previous_item_id": previous, "item": to_wire(item)})
 
-    def _partial_rest(self, item_id: str, told: str, text: str) -> None:
+    def _transcript_delta(self, item_id: str, told: str, text: str) -> None:
+        """What `text` adds to the transcript already told of the item (nothing if it does not extend it)."""
         if text.startswith(told) and len(text) > len(told):
             self.send({"type": "conversation.item.input_audio_transcription.delta", "item_id": item_id,
                        "content_index": 0, "delta": text[len(told):]})  # fmt: skip
