@@ -48,14 +48,12 @@ class Items:
     def truncate(self, item_id: str, audio_end_ms: float) -> AssistantMessage:
         """Keep the words of an assistant message heard in its first `audio_end_ms` of audio; a
         reply still running is cut first (the client has stopped playing it)."""
+        reply = self._replies.by_item(item_id)
+        if reply is not None and reply is self._replies.current:
+            self._replies.stop("interrupt")  # its message enters history as it stops
         item = self.get(item_id)
         if not isinstance(item, AssistantMessage):
             raise ItemRefused("invalid_value", "Only model output audio messages can be truncated", "item_id")
-        reply = self._replies.by_item(item_id)
-        if reply is not None and reply is self._replies.current:
-            self._replies.stop("interrupt")
-            item = self.get(item_id)
-            assert isinstance(item, AssistantMessage)
         audio_ms = reply.pacer.sent_ms if reply is not None else item.audio_ms
         if audio_end_ms > audio_ms + 0.5:
             raise ItemRefused(

@@ -150,3 +150,17 @@ async def test_a_response_keeps_its_own_metadata_and_token_limit(start_server: S
         text = rt.of("response.output_text.done")[0]["text"]
         assert 0 < len(text.split()) <= 5, "the mock's tokens are words: at most five of them"
         check_invariants(rt.events)
+
+
+async def test_truncating_the_item_of_a_running_response_cuts_it_there(start_server: StartServer) -> None:
+    server = await start_server(mock_llm_sentences=6)
+    async with realtime(server.http_url) as rt:
+        await rt.wait_for("session.created")
+        await rt.connection.response.create()
+        delta = await rt.wait_for("response.output_audio.delta")
+        await asyncio.sleep(0.5)
+        await rt.connection.conversation.item.truncate(item_id=delta["item_id"], content_index=0, audio_end_ms=300)
+        done = await rt.wait_for("response.done")
+        assert done["response"]["status_details"] == {"type": "cancelled", "reason": "client_cancelled"}
+        await rt.wait_for("conversation.item.truncated", item_id=delta["item_id"], audio_end_ms=300)
+        check_invariants(rt.events)
