@@ -104,7 +104,9 @@ class Settings(EnvSettings):
     # Turn detection (webrtcvad on 20 ms frames at 16 kHz)
     vad_aggressiveness: int = Field(2, ge=0, le=3, description="webrtcvad mode, 0 (lenient) to 3 (strict).")
     vad_start_ms: int = Field(60, ge=20, description="Run of voiced audio that starts speech.")
-    vad_end_silence_ms: int = Field(600, ge=100, description="Silence that ends the user's turn.")
+    vad_end_silence_ms: int = Field(
+        600, ge=100, description="Silence that ends the user's turn when TURN_END_MODEL=none."
+    )
     vad_preroll_ms: int = Field(300, ge=300, description="Audio before the detected start sent to ASR.")
     barge_in_min_ms: int = Field(
         200, ge=0, description="Voiced speech needed to cut the bot off while it thinks or speaks."
@@ -238,12 +240,12 @@ def unknown_variables(env_file: str | None, environ: Mapping[str, str]) -> list[
 def settings_classes() -> list[type[EnvSettings]]:
     """Every settings class, the server's first, then each provider's (for the generated docs)."""
     from server.settings import LimitSettings, SecuritySettings
-    from server.turn_taking import TurnTakingSettings
+    from server.turn_taking import EndOfTurnSettings, TurnTakingSettings
     from services.registry import provider_settings_classes
     from storage.settings import StorageSettings
     from tools.settings import ToolSettings
 
     return [
-        Settings, TurnTakingSettings, SecuritySettings, LimitSettings, StorageSettings, ToolSettings,
+        Settings, TurnTakingSettings, EndOfTurnSettings, SecuritySettings, LimitSettings, StorageSettings, ToolSettings,
         *provider_settings_classes(),
     ]  # fmt: skip

@@ -6,7 +6,10 @@ Reports, as p50/p95 over the turns:
   providers' configured delays);
 - barge-in: from the moment the cut-in speech had BARGE_IN_MIN_MS of voice to `tts_stop`
   at the client, and how much of the cut reply's audio reached the client after that moment;
-- the same turn latency with N sessions talking at once, and the server's memory.
+- the same turn latency with N sessions talking at once, and the server's memory;
+- end of speech -> first reply audio at the client with zero-latency mocks, on the default turn
+  taking (Smart Turn at a 200 ms silence, speculative reply) and on silence alone (600 ms, no
+  speculation: the baseline), both in this run.
 
 Usage: python bench/latency.py [--turns 10] [--cutins 5] [--sessions 10] [--json out.json]
 """
@@ -44,6 +47,8 @@ SETTINGS = {
     "MOCK_TTS_FIRST_BYTE_MS": "60",
     "MOCK_LLM_SENTENCES": "2",
     "VAD_END_SILENCE_MS": "600",
+    "TURN_END_MODEL": "none",  # the overhead below is measured on the fixed silence window
+    "TURN_SPECULATE": "false",
     "BARGE_IN_MIN_MS": "200",
     "MAX_SESSIONS": "200",
     "MAX_CONNECTIONS_PER_ADDRESS": "64",  # every simulated user comes from 127.0.0.1
@@ -162,6 +167,58 @@ def turn_figures(records: list[dict[str, Any]]) -> dict[str, Any]:
     return figures
 
 
+ZERO_LATENCY = {
+    **SETTINGS, "MOCK_ASR_FINAL_DELAY_MS": "0", "MOCK_LLM_FIRST_TOKEN_MS": "0", "MOCK_LLM_TOKEN_MS": "0",
+    "MOCK_TTS_FIRST_BYTE_MS": "0",
+}  # fmt: skip
+TURN_TAKING = {
+    "silence_600_ms": {**ZERO_LATENCY, "TURN_END_MODEL": "none", "TURN_SPECULATE": "false"},
+    "default": {**ZERO_LATENCY, "TURN_END_MODEL": "smart_turn", "TURN_SPECULATE": "true"},
+}
+
+
+QUESTION = "What is the tallest mountain in the world?"
+
+
+async def first_audio_after_speech(url: str, turns: int) -> list[float]:
+    """Client-side: from the last speech sample sent to the first reply frame received."""
+    from bench.local import voice_end_s  # imported here: bench.local imports this module
+    from tests.local.conftest import synthesize
+
+    client = await Client.connect(url, ack_playback=True)
+    await client.wait_for("server_status", state="ready", timeout=60)
+    speech, waits = await asyncio.to_thread(synthesize, QUESTION, client.rate), []  # the local TTS's voice
+    end_s = voice_end_s(speech, client.rate)
+    for _ in range(turns):
+        mark, frames_before = len(client.events), len(client.frames)
+        began = asyncio.get_running_loop().time()
+        sending = asyncio.create_task(client.send_audio(speech + silence(2000), speed=1.0))
+        await client.wait_for("tts_start", since=mark, timeout=30)
+        await asyncio.sleep(0.1)
+        frames = client.frames[frames_before:]
+        waits.append((frames[0].at - began - end_s) * 1000)
+        await sending
+        await client.send("interrupt")
+        await client.wait_for("interrupt_acknowledged", since=mark)
+    await client.close()
+    return waits
+
+
+async def end_of_turn_figures(turns: int) -> dict[str, Any]:
+    figures = {}
+    for name, settings in TURN_TAKING.items():
+        port = free_port()
+        server = start_server(port, settings)
+        try:
+            url = f"ws://127.0.0.1:{port}/ws"
+            await wait_ready(url)
+            figures[name] = summary(await first_audio_after_speech(url, turns))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    return {"end_of_speech_to_first_audio_ms_zero_latency_mocks": figures}
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     server = start_server(port)
@@ -182,6 +239,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+    report["end_of_turn"] = await end_of_turn_figures(args.turns)
     return report
 
 

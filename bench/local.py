@@ -56,6 +56,8 @@ QUESTIONS = [
     "What time is it in Tokyo?",
 ]
 SERVER_SETTINGS = {"ASR_PROVIDER": "local", "LLM_PROVIDER": "local", "TTS_PROVIDER": "local", "LOG_LEVEL": "warning"}
+# the same turns on the turn taking of 1.3 (600 ms of silence, no end-of-turn model, no speculation): the baseline
+SILENCE_ONLY = {**SERVER_SETTINGS, "TURN_END_MODEL": "none", "TURN_SPECULATE": "false"}
 
 
 def ratios(values: list[float]) -> dict[str, float]:
@@ -147,15 +149,16 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     report["tts"] = await tts_figures(config)
     report["llm"] = await llm_figures(config)
 
-    port = free_port()
-    server = start_server(port, SERVER_SETTINGS)
-    try:
-        await wait_healthy(f"http://127.0.0.1:{port}/healthz")
-        report["spoken_turns"] = await spoken_turns(f"ws://127.0.0.1:{port}/ws", args.turns)
-        report["server_rss_mb"] = round(rss_mb(server.pid), 1)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    for name, settings in (("spoken_turns_silence_only", SILENCE_ONLY), ("spoken_turns", SERVER_SETTINGS)):
+        port = free_port()
+        server = start_server(port, settings)
+        try:
+            await wait_healthy(f"http://127.0.0.1:{port}/healthz")
+            report[name] = await spoken_turns(f"ws://127.0.0.1:{port}/ws", args.turns)
+            report["server_rss_mb"] = round(rss_mb(server.pid), 1)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
     return report
 
 

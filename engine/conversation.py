@@ -13,19 +13,21 @@ from collections.abc import Callable
 
 from engine import events as ev
 from engine.availability import AlwaysReady, Availability
-from engine.context import ContextWindow
+from engine.commands import CommandRefused
 from engine.history import UserMessage
 from engine.items import Items
-from engine.language import system_prompt
 from engine.listener import Listener
 from engine.metrics import TurnTimer
 from engine.options import ConversationState, EngineOptions, ReplyRequest, SessionSettings
 from engine.replies import Replies
 from engine.reply import Reply
+from engine.reply_factory import ReplyFactory
+from engine.speculation import Speculations
 from engine.summarizer import Summarizer
 from engine.tool_runner import ToolSession
 from engine.transcribe import transcribe
 from engine.turns.barge_in import BargeIn
+from engine.turns.end_of_turn import TurnEndModel
 from engine.turns.policy import BargeInPolicy
 from engine.utterance import Utterance
 from services.base import Providers
@@ -33,15 +35,6 @@ from tools.registry import ToolBox
 from utils.rates import TokenBucket, loop_clock
 
 log = logging.getLogger(__name__)
-
-
-class CommandRefused(Exception):
-    """A command the conversation cannot take in its present state; `code` is for the client."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class Conversation:
@@ -55,24 +48,29 @@ class Conversation:
         policy: BargeInPolicy | None = None,
         availability: Availability | None = None,
         tools: ToolBox | None = None,
+        turn_end_model: TurnEndModel | None = None,
     ) -> None:
         self.session = state
         self._availability: Availability = availability or AlwaysReady()
         self._unwatch: Callable[[], None] = lambda: None
         self._winding_down = False
-        self._providers = providers
-        self._options = options
-        self._sink = sink
+        self._providers, self._options, self._sink = providers, options, sink
         self._policy = policy or BargeInPolicy(options.barge_in_min_ms, options.turn_taking)
         vad_share = None if is_speech else options.budgets.vad.join()
-        self._listener = Listener(state, providers.asr, options.listen, sink, self, is_speech, vad_share)
+        self._listener = Listener(
+            state, providers.asr, options.listen, sink, self, is_speech, vad_share, turn_end_model
+        )  # fmt: skip
         self._audio = TokenBucket(1000.0, options.listen.audio_burst_ms, loop_clock)  # ms of audio, real time
         self._text_turns = options.budgets.text_turns.join()
         self._state: ev.State | None = None
         self._replies = Replies(options.reply.cancel_timeout_s)
-        self._window = ContextWindow(options.context, providers.llm.count_tokens)
-        self._summarizer = Summarizer(providers.llm, state.history, state.memory, self._window, self._system_prompt)
         self._tools = ToolSession(tools or ToolBox(), state.memory, options.tools)
+        self._make = ReplyFactory(state, providers, options, self._tools, lambda reply: reply is self.reply,
+                                  self._set_state, self._reply_done)  # fmt: skip
+        self.speculations = Speculations(self._replies, self._make, state.history, sink,
+                                         lambda: self._listener.last_voiced_at)  # fmt: skip
+        self._summarizer = Summarizer(providers.llm, state.history, state.memory, self._make.window,
+                                      self._make.system_prompt)  # fmt: skip
         self.items = Items(state.history, self._replies)
         self.barge_in = BargeIn(self._policy, self._replies, sink)  # pause, cut or resume on speech
         self.auto_respond = True  # answer each user turn (a protocol may leave that to its client)
@@ -122,6 +120,7 @@ class Conversation:
     # ----- what the listener hears (SpeechHandler) ----------------------------------
 
     def speech_started(self, utterance: Utterance) -> None:
+        self.speculations.discard()  # one made on an earlier utterance answers nothing now
         self.barge_in.started(utterance)
 
     def speech_heard(self, utterance: Utterance) -> None:
@@ -131,7 +130,20 @@ class Conversation:
         return self.barge_in.ended(utterance)
 
     def speech_dropped(self) -> None:
+        self.speculations.discard()
         self.barge_in.resume("the speech was dropped")
+
+    def speculate(self, utterance: Utterance, text: str) -> None:
+        """A short silence: start the reply to these words, unheard, while the turn may still go on."""
+        idle = self.reply is None and not utterance.started_during_reply and self.auto_respond and self.listening
+        if idle and not self._winding_down and self._availability.state != "failed":
+            self._summarizer.yield_to_turn()
+            self.speculations.start(utterance, text, self.reply_defaults)
+        else:
+            self.speculations.discard()
+
+    def speech_resumed(self, utterance: Utterance) -> None:
+        self.speculations.discard()
 
     def takes_turn(self, utterance: Utterance, text: str) -> bool:
         return self.barge_in.takes_turn(utterance, text)
@@ -176,6 +188,7 @@ class Conversation:
 
     async def stop(self) -> int | None:
         """Cut any reply, forget speech in progress and ignore audio until `start`."""
+        self.speculations.discard()
         turn_id = self._replies.stop("stop")
         await self._listener.pause()
         await self._replies.settle()
@@ -191,6 +204,7 @@ class Conversation:
 
     async def reset(self) -> int | None:
         """Cut any reply, forget speech in progress and the history; listen."""
+        self.speculations.discard()
         turn_id = self._replies.stop("reset")
         await self._listener.drop_speech()
         await self._replies.settle()
@@ -207,17 +221,13 @@ class Conversation:
         voice: str | None = None,
     ) -> SessionSettings:  # fmt: skip
         """Change this session's settings; returns them as they now are."""
-        settings = self.session.settings
-        if input_sample_rate is not None and input_sample_rate != settings.input_sample_rate:
-            settings.input_sample_rate = input_sample_rate
+        if self.session.settings.update(input_sample_rate, language, system_prompt, voice):
             self._listener.input_rate_changed()
-        settings.language = language if language is not None else settings.language
-        settings.voice = voice if voice is not None else settings.voice
-        settings.system_prompt = system_prompt if system_prompt is not None else settings.system_prompt
-        return settings
+        return self.session.settings
 
     def wind_down(self) -> None:
         """The server is shutting down: the reply in flight may finish, no new turn begins."""
+        self.speculations.discard()
         self._winding_down = True
         self._listener.listening = False  # audio from now on is ignored
 
@@ -227,6 +237,7 @@ class Conversation:
 
     async def aclose(self) -> None:
         """End everything this conversation runs, each wait bounded."""
+        self.speculations.discard()
         self._unwatch()
         self.barge_in.close()
         self._text_turns.leave()
@@ -243,6 +254,7 @@ class Conversation:
         """Stop any reply and start this turn's, with no await between (two turns may race). A turn
         a newer one waits behind is only remembered: the newer one is answered with it in view."""
         superseded = self._listener.order.superseded(user.turn_id)
+        speculation = self.speculations.take(user, self.session.history)
         if not superseded and self.auto_respond:
             self._replies.stop(reason)
         self._summarizer.yield_to_turn()  # after the stop: an ended reply may have started a summary
@@ -250,28 +262,26 @@ class Conversation:
         if superseded:
             log.info("turn %d: a newer turn is waiting; this one is kept in history, unanswered", user.turn_id)
         elif self.auto_respond and not self._policy.holds_reply(self._listener.talking):
-            self._start_reply(user.turn_id, timer, self.reply_defaults)
-        # else the user is already saying more (that speech becomes the next turn), or the client asks
+            if speculation is None:
+                self._start_reply(user.turn_id, timer, self.reply_defaults)
+            self.speculations.adopt(speculation, lambda: self._set_state("thinking"))
+            speculation = None
+        self.speculations.discard(speculation)  # a speculation not adopted: the user is already saying more,
+        # or the client asks for replies itself
         await self._replies.settle()
 
     def respond(self, request: ReplyRequest | None = None) -> Reply:
         """Reply now to the conversation as it stands (a client that decides when replies begin)."""
         if self.reply is not None:
             raise CommandRefused("conversation_already_has_active_response", "a response is already in progress")
+        self.speculations.discard()
         if self._winding_down or self._availability.state == "failed":
             raise CommandRefused("service_unavailable", self._availability.reason or "the server cannot answer now")
         self._summarizer.yield_to_turn()
         return self._start_reply(self.session.next_turn_id(), TurnTimer(), request or self.reply_defaults)
 
     def _start_reply(self, turn_id: int, timer: TurnTimer, request: ReplyRequest) -> Reply:
-        session = self.session
-        prompt = self._system_prompt(request.instructions)
-        messages = self._window.messages(prompt, session.history.items, session.memory.summary)
-        reply = Reply(
-            turn_id, session.settings, session.history, self._providers, self._options.reply, self._sink, timer,
-            on_state=lambda state: self._set_state(state) if reply is self.reply else None, on_done=self._reply_done,
-            messages=messages, tools=self._tools, request=request,
-        )  # fmt: skip
+        reply = self._make.build(turn_id, timer, request, self._sink)
         self._replies.start(reply)
         return reply
 
@@ -279,10 +289,6 @@ class Conversation:
         if self._replies.ended(reply) and self.listening:
             self._set_state("listening")
         self._summarizer.maybe_start()
-
-    def _system_prompt(self, instructions: str | None = None) -> str:
-        settings = self.session.settings
-        return system_prompt(instructions or settings.system_prompt, settings.language)
 
     def _set_state(self, state: ev.State) -> None:
         if state != self._state:

@@ -1,9 +1,10 @@
 """The microphone side of a conversation: audio in, user turns out.
 
 PCM at the session's input rate -> resampler (16 kHz) -> speech gate (webrtcvad confirmed
-by Silero) -> TurnDetector -> one Utterance (ASR stream) per stretch of speech. The
-Listener decides nothing about replies: it tells its SpeechHandler (the Conversation) when
-speech starts, grows and ends, and hands over each final transcript as a user turn.
+by Silero) -> TurnDetector -> one Utterance (ASR stream) per stretch of speech; the EndWatch
+ends a finished turn at a short silence. The Listener decides nothing about replies: it
+tells its SpeechHandler (the Conversation) when speech starts, grows, pauses and ends, and
+hands over each final transcript as a user turn.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any, Protocol, cast
 
 from engine import events as ev
 from engine.options import ConversationState, ListenOptions
 from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnConfig, TurnDetector, TurnEvent
+from engine.turns.end_of_turn import EndOfTurn, EndOfTurnOptions, TurnEndModel
+from engine.turns.end_watch import EndWatch, Speculator
 from engine.turns.order import TurnOrder
 from engine.turns.speech_gate import SpeechGate
 from engine.utterance import Utterance
@@ -28,7 +32,7 @@ from utils.rates import Share
 log = logging.getLogger(__name__)
 
 
-class SpeechHandler(Protocol):
+class SpeechHandler(Speculator, Protocol):
     def speech_started(self, utterance: Utterance) -> None: ...
 
     def speech_heard(self, utterance: Utterance) -> None:
@@ -57,6 +61,7 @@ class Listener:
         handler: SpeechHandler,
         is_speech: Callable[[bytes], bool] | None = None,
         vad_share: Share | None = None,
+        turn_end_model: TurnEndModel | None = None,
     ) -> None:
         self.listening = True
         self._state = state
@@ -67,9 +72,11 @@ class Listener:
         self._resampler = self._input_resampler()
         self._gate = None if is_speech else SpeechGate(options.turn.aggressiveness, options.vad_confirm,
                                                        options.vad_confirm_threshold, vad_share)  # fmt: skip
-        self._turn = options.turn
+        self._end = EndWatch(EndOfTurn(options.end_of_turn, turn_end_model or _model(options.end_of_turn)), handler,
+                             self._end_now, options.asr_final_timeout_s)  # fmt: skip
+        self._turn = self._with_end(options.turn)
         self._classifier = is_speech or self._gate
-        self._detector = TurnDetector(options.turn, self._classifier)
+        self._detector = TurnDetector(self._turn, self._classifier)
         self._max_bytes = bytes_for_ms(options.turn.max_utterance_ms + options.turn.preroll_ms + 1000, VAD_RATE)
         self._utterance: Utterance | None = None
         self._finalizers: set[asyncio.Task[None]] = set()
@@ -84,6 +91,11 @@ class Listener:
         """Open the ASR's session recognizer now, for engines that keep one per session."""
         if self._asr.capabilities.session_stream:
             cast(SessionASR, self._asr).open_session(self._state.settings.language)
+
+    @property
+    def last_voiced_at(self) -> float:
+        """Loop time of the last voiced audio received: where the end of the user's speech is measured from."""
+        return self._last_voiced_at
 
     @property
     def talking(self) -> Utterance | None:
@@ -136,13 +148,26 @@ class Listener:
         silence_ms = self._turn.end_silence_ms + 100
         self.push(bytes(bytes_for_ms(silence_ms, self._state.settings.input_sample_rate)), self._last_voiced_at)
 
-    def retune(self, turn: TurnConfig, threshold: float | None = None) -> None:
-        """New turn-taking settings for this conversation (from the next utterance on)."""
+    def retune(self, turn: TurnConfig, threshold: float | None = None, semantic: bool | None = None) -> None:
+        """New turn-taking settings for this conversation (from the next utterance on); `semantic`
+        False: the silence alone ends turns (if the end-of-turn model is loaded, True brings it back)."""
         if self._gate is not None and threshold is not None:
             self._gate.set_threshold(threshold)
-        self._retuned = turn
+        if semantic is not None:
+            self._end.semantic = semantic and self._end.end.semantic
+        self._retuned = self._with_end(turn)
         if self._utterance is None:
             self._apply_tuning()
+
+    def _with_end(self, turn: TurnConfig) -> TurnConfig:
+        """With an end-of-turn model, the detector's silence is the longest an unfinished turn waits."""
+        return replace(turn, end_silence_ms=self._end.end.options.max_silence_ms) if self._end.semantic else turn
+
+    def _end_now(self, utterance: Utterance) -> None:
+        """The end-of-turn model found the utterance finished after a short silence."""
+        if self._utterance is utterance and (event := self._detector.end_now()) is not None:
+            self._on_turn_event(event)
+            self._watch_for_stall()
 
     def _apply_tuning(self) -> None:
         if self._retuned is not None:
@@ -168,6 +193,7 @@ class Listener:
             self._stall.cancel()
             self._stall = None
         self._detector.reset()
+        self._end.ended()
         if self._gate is not None:
             self._gate.reset()
         utterance, self._utterance = self._utterance, None
@@ -179,6 +205,7 @@ class Listener:
 
     async def aclose(self) -> None:
         await self.pause()
+        await self._end.aclose(self._options.cancel_timeout_s)
         if self._gate is not None:
             self._gate.close()
 
@@ -200,7 +227,9 @@ class Listener:
         utterance.voiced_ms = event.voiced_ms
         self._handler.speech_heard(utterance)
         if not isinstance(event, SpeechEnded):
+            self._end.heard(utterance)
             return
+        self._end.ended()
         self._utterance = None
         utterance.audio_end_ms = round(self.heard_ms)
         self._apply_tuning()
@@ -246,3 +275,11 @@ class Listener:
     def _input_resampler(self) -> StreamResampler:
         """Microphone audio at the session's declared rate -> the VAD's 16 kHz."""
         return StreamResampler(self._state.settings.input_sample_rate, VAD_RATE)
+
+
+def _model(options: EndOfTurnOptions) -> TurnEndModel | None:
+    if options.model == "none":
+        return None
+    from engine.turns.smart_turn import SmartTurn
+
+    return SmartTurn()

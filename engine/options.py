@@ -15,6 +15,7 @@ from engine.history import History
 from engine.memory import Memory
 from engine.tool_runner import ToolOptions
 from engine.turns.detector import TurnConfig
+from engine.turns.end_of_turn import EndOfTurnOptions
 from engine.turns.policy import TurnTakingOptions
 from services.base import ToolSpec
 from utils.rates import FairShare, loop_clock
@@ -28,6 +29,17 @@ class SessionSettings:
     language: str
     system_prompt: str
     voice: str
+
+    def update(
+        self, input_sample_rate: int | None, language: str | None, system_prompt: str | None, voice: str | None
+    ) -> bool:
+        """Change what is given; True when the input rate changed (the listener resamples anew)."""
+        rate_changed = input_sample_rate is not None and input_sample_rate != self.input_sample_rate
+        self.input_sample_rate = input_sample_rate or self.input_sample_rate
+        self.language = language if language is not None else self.language
+        self.voice = voice if voice is not None else self.voice
+        self.system_prompt = system_prompt if system_prompt is not None else self.system_prompt
+        return rate_changed
 
 
 class ConversationState(Protocol):
@@ -81,6 +93,7 @@ class ListenOptions:
     cancel_timeout_s: float = 1.0
     stall_s: float = 1.5  # an utterance whose audio stops arriving ends after this long
     audio_burst_ms: int = 2000  # audio may run ahead of real time by this much
+    end_of_turn: EndOfTurnOptions = field(default_factory=EndOfTurnOptions)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,14 @@ class Replies:
         self.current = reply
         reply.start()
 
+    def adopt(self, reply: Reply) -> None:
+        """A reply started unheard (speculation) becomes the current one."""
+        self.current = reply
+
+    def retire(self, reply: Reply) -> None:
+        """A reply that never became current (a discarded speculation): its tasks are joined at settle."""
+        self._retired.add(reply)
+
     def stop(self, reason: ev.StopReason, speech_onset_at: float | None = None) -> int | None:
         """Cut the current reply; its turn id, or None when nothing was replying."""
         reply = self.current

@@ -52,6 +52,7 @@ class Reply:
         messages: list[ChatMessage] | None = None,
         tools: ToolSession | None = None,
         request: ReplyRequest | None = None,
+        held: bool = False,
     ) -> None:
         self.id = f"reply_{secrets.token_hex(8)}"  # the response id a protocol shows
         self.item_id = new_item_id()  # the id of its assistant message, known before it exists
@@ -60,21 +61,21 @@ class Reply:
         self.stop_reason: ev.StopReason | None = None
         self.timeline = Timeline(word_timings=providers.tts.capabilities.word_timings)
         self.pacer = Pacer(options.sample_rate, options.frame_ms, options.lead_ms, self._send_frame)
+        self._adopted = asyncio.Event()  # a held (speculative) reply: no audio and no tool runs before
+        if held:
+            self.pacer.pause()
+        else:
+            self._adopted.set()
         request = request or ReplyRequest()
         self.speaks = request.speak
         prompt = system_prompt(request.instructions or session.system_prompt, session.language)
         self._text = ReplyText(
             (turn_id, self.id), providers.llm, messages if messages is not None else history.llm_messages(prompt),
-            request, tools, history, options, sink, timer, self._queue_sentence,
+            request, tools, history, options, sink, timer, self._queue_sentence, self._adopted.wait,
         )  # fmt: skip
         self._voice, self._language = session.voice, session.language
-        self._history = history
-        self._providers = providers
-        self._options = options
-        self._sink = sink
-        self._timer = timer
-        self._on_state = on_state
-        self._on_done = on_done
+        self._history, self._providers, self._options, self._sink = history, providers, options, sink
+        self._timer, self._on_state, self._on_done = timer, on_state, on_done
         self._sentences: asyncio.Queue[str | None] = asyncio.Queue(SENTENCE_QUEUE_SIZE)
         self._audio: asyncio.Queue[tuple[int, str, TTSChunk] | None] = asyncio.Queue(AUDIO_QUEUE_SIZE)
         self._tasks: list[asyncio.Task[None]] = []
@@ -123,6 +124,19 @@ class Reply:
         self._sink.emit(ev.SpeechStop(self.turn_id, reason, played, after))
         self._finish("failed" if reason == "error" else "interrupted")
         return True
+
+    def adopt(self) -> None:
+        """A held reply is the turn's answer after all: its audio plays, its tools may run."""
+        self._adopted.set()
+        self.pacer.resume()
+
+    def discard(self) -> None:
+        """A held reply the user went on past: its tasks end; nothing is recorded or told."""
+        if self.done:
+            return
+        for task in self._tasks:
+            task.cancel()
+        self._outcome.set_result("interrupted")
 
     def pause(self, speech_onset_at: float | None = None) -> bool:
         """Hold the reply's audio where it is (the LLM and TTS go on, bounded by their queues)."""
@@ -251,6 +265,7 @@ class Reply:
         if current is not None:
             current.end_ms = self.pacer.sent_ms
             self._sink.emit(ev.SpeechEnd(self.turn_id, self.pacer.sent_ms))
+        await self._adopted.wait()  # a held reply (text only, or failed before speaking) ends only once adopted
         await self.pacer.wait_for_playout()
         if self._failure is not None:
             self._end_failed()

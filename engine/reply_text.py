@@ -42,6 +42,7 @@ class ReplyText:
         sink: ev.EventSink,
         timer: TurnTimer,
         say: Say,
+        before_tools: Callable[[], Awaitable[object]],
     ) -> None:
         self.content = ""
         self.usage: Usage | None = None
@@ -51,6 +52,7 @@ class ReplyText:
         self._tools = tools
         self._history, self._options, self._sink, self._timer, self._say = history, options, sink, timer, say
         self._tokens = 0
+        self._before_tools = before_tools  # a speculative reply's tools wait until it is adopted
         offered = llm.capabilities.tools and request.tool_choice != "none"
         server = tools.box.specs() if tools is not None and tools.box and offered else []
         self._specs: list[ToolSpec] = [*server, *(request.client_tools if offered else ())]
@@ -68,6 +70,7 @@ class ReplyText:
                     break
                 if rest := segmenter.flush():  # what was said before the calls is spoken before them
                     await self._say(rest)
+                await self._before_tools()
                 if not await self._run_calls(calls, self.content[said_before:]):
                     break
         except _OutputLimit:

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from engine import events as ev
 from engine.history import new_item_id
 from engine.turns.detector import VAD_RATE
-from services.base import ASR
+from services.base import ASR, DraftingASRStream
 from services.errors import ProviderError, ProviderTimeout
 from utils.aio import bounded, cancel_and_wait
 from utils.audio import StreamResampler
 
 log = logging.getLogger(__name__)
 CLOSE_BOUND_S = 1.0
+RECENT_BYTES = 8 * VAD_RATE * 2  # the last 8 s at 16 kHz: what the end-of-turn model hears
 
 
 class Utterance:
@@ -35,6 +36,8 @@ class Utterance:
         self.speech_end_at: float | None = None
         self.onset_at: float | None = None  # loop time of the first voiced audio's arrival
         self.finished = False
+        self.draft_text: str | None = None  # the transcript of the speech up to a short silence, if none followed
+        self.recent = bytearray()  # its last 8 s at 16 kHz
         self._sink = sink
         self._on_words = on_words
         self._stream = asr.open_stream(language)
@@ -42,26 +45,45 @@ class Utterance:
         self._resampler = StreamResampler(VAD_RATE, rate) if rate != VAD_RATE else None
         self._room = max_bytes * rate // VAD_RATE  # the longest turn, plus its pre-roll
         self._final: str | None = None
+        self.exact_drafts = asr.capabilities.drafts  # a draft is the final (else only a partial: the final decides)
         self._reader = asyncio.create_task(self._read(), name=f"utterance-{turn_id}-asr")
 
     def push(self, pcm16k: bytes) -> None:
         """Audio at the VAD's 16 kHz, passed on at the rate the engine declares."""
         if self.finished:
             return
+        self.recent += pcm16k
+        if len(self.recent) > RECENT_BYTES:
+            del self.recent[: len(self.recent) - RECENT_BYTES]
         pcm = self._resampler.process(pcm16k) if self._resampler else pcm16k
         if len(pcm) <= self._room:
             self._room -= len(pcm)
             self._stream.push(pcm)
 
     def finish(self) -> None:
+        """No more audio. With a draft of the whole speech, that is its final: nothing is decoded again."""
         if not self.finished:
             self.finished = True
             if self._resampler is not None and (tail := self._resampler.flush()):
                 self._stream.push(tail[: self._room])
             self._stream.finish()
+            if self.draft_text is not None:
+                self._final = self.draft_text
+                self._reader.cancel()
+
+    async def draft(self, timeout_s: float) -> str:
+        """The words of the speech so far, as final as the recognizer can make them without the
+        stream ending (an exact decode where the ASR drafts, else its latest partial)."""
+        if not self.exact_drafts:
+            return self.partial_text
+        stream: DraftingASRStream = self._stream  # type: ignore[assignment]
+        async with asyncio.timeout(timeout_s):
+            return (await stream.draft()).strip()
 
     async def final_text(self, timeout_s: float) -> str:
         """The final transcript, once the stream has been finished; ProviderError on failure."""
+        if self.finished and self.draft_text is not None:
+            return self.draft_text
         done, _ = await asyncio.wait([self._reader], timeout=timeout_s)
         if not done:
             raise ProviderTimeout("asr", f"no final transcript within {timeout_s:g} s")

@@ -1,11 +1,18 @@
-"""Settings of turn taking while the bot speaks: pause at once, cut on a real interruption,
-resume after a cough (README: Turn taking). BARGE_IN_MIN_MS (the bar) is a server setting."""
+"""Settings of turn taking: while the bot speaks, pause at once, cut on a real interruption,
+resume after a cough; when the user stops, answer a finished turn at once and wait out an
+unfinished one (README: Turn taking). BARGE_IN_MIN_MS (the bar) and VAD_END_SILENCE_MS are
+server settings."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
 
 from pydantic import Field
 
 from config import EnvSettings
+from engine.options import EngineOptions
+from engine.turns.end_of_turn import CONTINUATION_WORDS, EndOfTurnOptions
 from engine.turns.policy import BACKCHANNELS, STOP_WORDS, TurnTakingOptions
 
 
@@ -47,3 +54,48 @@ class TurnTakingSettings(EnvSettings):
 
 def phrases(text: str) -> tuple[str, ...]:
     return tuple(" ".join(part.lower().split()) for part in text.split(",") if part.strip())
+
+
+class EndOfTurnSettings(EnvSettings):
+    """When the user's turn is over: a short silence and an end-of-turn model, or the silence alone."""
+
+    turn_end_model: Literal["smart_turn", "none"] = Field(
+        "smart_turn", description="smart_turn: Smart Turn v3.2 (from the pipecat-ai wheel, on CPU) and the words so "
+        "far decide after TURN_END_SHORT_SILENCE_MS whether the user has finished; none: VAD_END_SILENCE_MS of "
+        "silence ends every turn."
+    )  # fmt: skip
+    turn_end_short_silence_ms: int = Field(
+        200, ge=60, le=2000, description="Silence after which the end-of-turn decision is taken and the "
+        "speculative reply starts; a finished turn is answered then."
+    )  # fmt: skip
+    turn_end_max_silence_ms: int = Field(
+        1500, ge=200, le=10000, description="With an end-of-turn model: the silence that ends a turn it finds "
+        "unfinished (\"I want to book a table for... um\")."
+    )  # fmt: skip
+    turn_end_threshold: float = Field(
+        0.7,
+        gt=0,
+        lt=1,
+        description="The model's probability of a finished turn that counts as finished "
+        "(0.5-0.9 answer the same sentence ends on the pause corpus; 0.5 answers more pauses early).",
+    )
+    turn_end_continuation_words: str = Field(
+        CONTINUATION_WORDS, description="Comma-separated words a finished turn never ends on (the transcript so far "
+        "decides with the model); empty: the model alone."
+    )  # fmt: skip
+    turn_speculate: bool = Field(
+        True, description="At the short silence, transcribe what was said and start the reply unheard; it is "
+        "played if the turn ends there, discarded without a trace if the user goes on."
+    )  # fmt: skip
+
+    def options(self) -> EndOfTurnOptions:
+        return EndOfTurnOptions(
+            self.turn_end_model, self.turn_end_short_silence_ms, self.turn_end_max_silence_ms,
+            self.turn_end_threshold, self.turn_end_continuation_words, self.turn_speculate,
+        )  # fmt: skip
+
+
+def with_turn_taking(engine: EngineOptions, taking: TurnTakingSettings, ending: EndOfTurnSettings) -> EngineOptions:
+    """The engine's options with both halves of turn taking from their settings."""
+    listen = replace(engine.listen, end_of_turn=ending.options())
+    return replace(engine, turn_taking=taking.options(), listen=listen)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from config import ConfigError, ConfigProblem, EnvSettings, Settings
 from engine.options import SessionSettings
 from engine.tool_runner import ToolOptions
-from engine.turns import speech_gate
+from engine.turns import smart_turn, speech_gate
 from server.access import admission_policy, allowed_hosts, tokens
 from server.metrics import ObservedSink, ServerMetrics
 from server.settings import LimitSettings, SecuritySettings, is_loopback
 from server.shutdown import Drain
-from server.turn_taking import TurnTakingSettings
+from server.turn_taking import EndOfTurnSettings, TurnTakingSettings, with_turn_taking
 from services.readiness import Readiness
 from services.registry import ProviderFactory
 from services.secrets import REDACTOR
@@ -81,8 +81,10 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
     )  # fmt: skip
     admission = Admission(admission_policy(security, limits, settings.host))
     metrics = ServerMetrics(dict(providers.names.items()), lambda: len(sessions), admission.open_count)
-    turn_taking = providers.settings_of(TurnTakingSettings).options()
-    engine = replace(settings.engine_options(limits), tools=tool_options(tool_settings), turn_taking=turn_taking)
+    engine = with_turn_taking(
+        replace(settings.engine_options(limits), tools=tool_options(tool_settings)),
+        providers.settings_of(TurnTakingSettings), providers.settings_of(EndOfTurnSettings),
+    )  # fmt: skip
     connections = ConnectionServices(
         sessions, providers, engine, connection_limits, admission, readiness,
         observe=lambda sink: ObservedSink(sink, metrics), tools=load_toolbox(tool_settings),
@@ -116,6 +118,8 @@ async def running(server: Server, announce: Address | bool) -> AsyncIterator[Non
     warm_up = [server.providers.warm_up]
     if server.settings.vad_confirm == "silero":
         warm_up.append(speech_gate.preload)
+    if server.connections.engine.listen.end_of_turn.model == "smart_turn":
+        warm_up.append(smart_turn.load)
     server.sessions.start()
     drain = Drain(server.connections.admission, server.settings.shutdown_grace_s)
     drain.install()

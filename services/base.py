@@ -57,6 +57,9 @@ class ASRCapabilities:
     # One recognizer for the whole session (a connection kept open): the core calls
     # open_session() when the conversation begins and aclose() when it ends.
     session_stream: bool = False
+    # Its streams can decode the audio so far as the final would, without ending (draft()):
+    # a reply can start before the turn is over, and the final need not be decoded again.
+    drafts: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,13 @@ class ASRStream(Protocol):
 
     async def aclose(self) -> None:
         """Release the engine's resources; safe to call at any point, more than once."""
+
+
+class DraftingASRStream(ASRStream, Protocol):
+    """A stream of an ASR whose capabilities say drafts."""
+
+    async def draft(self) -> str:
+        """The final transcript of the audio pushed so far, the stream left open."""
 
 
 class ASR(Protocol):

@@ -38,6 +38,8 @@ FAST_MOCKS: dict[str, Any] = {
     "mock_tts_first_byte_ms": 10,
     "mock_tts_ms_per_char": 12,
     "mock_tts_rtf": 0.02,
+    "turn_end_model": "none",  # the silence decides (scripted audio means nothing to Smart Turn); tests of the
+    # model inject one, or speak real speech
     "session_store": "memory",  # tests of persistence choose sqlite in a temporary directory
     "audio_burst_ms": 120_000,  # tests stream speech up to 8x real time; tests/integration/test_limits.py does not
 }

@@ -28,7 +28,7 @@ from engine.conversation import Conversation
 from engine.history import History
 from engine.options import SessionSettings
 from server.settings import LimitSettings
-from server.turn_taking import TurnTakingSettings
+from server.turn_taking import EndOfTurnSettings, TurnTakingSettings, with_turn_taking
 from server.wiring import tool_options
 from services.base import ASRCapabilities, Providers
 from services.mock.asr import MockASR
@@ -59,7 +59,7 @@ class ScenarioASR(MockASR):
         self, settings: MockASRSettings, speech: list[Speech], origin: Callable[[], float], sample_rate: int
     ) -> None:
         super().__init__(settings)
-        self.capabilities = ASRCapabilities(sample_rate=sample_rate)
+        self.capabilities = ASRCapabilities(sample_rate=sample_rate, drafts=True)
         self._speech = speech
         self._origin = origin
 
@@ -68,6 +68,27 @@ class ScenarioASR(MockASR):
         at = opened_at - self._origin()
         text = next((s.text for s in self._speech if s.start_s <= at <= s.end_s + FRAME_S), "")
         return text or super().text_for(index, audio_ms, opened_at)
+
+
+class ScenarioTurnEnd:
+    """An end-of-turn model for scripted timelines: P(finished) of the speech that ended last,
+    as the scenario says (`finished={"text": 0.1}`; 0.9 for any other), after `delay_s` of
+    inference. Each call is recorded as (loop time from the origin, text)."""
+
+    name = "scenario"
+
+    def __init__(self, speech: list[Speech], origin: Callable[[], float], finished: dict[str, float],
+                 delay_s: float) -> None:  # fmt: skip
+        self._speech, self._origin, self._finished, self._delay_s = speech, origin, finished, delay_s
+        self.calls: list[tuple[float, str]] = []
+
+    async def probability(self, pcm16k: bytes) -> float:
+        now = asyncio.get_running_loop().time() - self._origin()
+        spoken = [s for s in self._speech if s.end_s <= now + FRAME_S]
+        text = spoken[-1].text if spoken else ""
+        self.calls.append((now, text))
+        await asyncio.sleep(self._delay_s)
+        return self._finished.get(text, 0.9)
 
 
 @dataclass
@@ -101,7 +122,8 @@ class EventLog:
 class Scenario:
     def __init__(
         self, *, asr_sample_rate: int = 16000, availability: Availability | None = None,
-        tools: ToolBox | None = None, session: Session | None = None, **settings: Any,
+        tools: ToolBox | None = None, session: Session | None = None, finished: dict[str, float] | None = None,
+        model_delay_s: float = 0.03, **settings: Any,
     ) -> None:  # fmt: skip
         self.config = make_config(**settings)
         self._availability = availability
@@ -110,6 +132,8 @@ class Scenario:
         self._speech: list[Speech] = []
         self._actions: list[tuple[float, Callable[[Conversation], Awaitable[object] | object]]] = []
         self._origin = 0.0
+        self.turn_end = None if finished is None else ScenarioTurnEnd(self._speech, lambda: self._origin, finished,
+                                                                      model_delay_s)  # fmt: skip
 
     def user_says(self, start_s: float, end_s: float, text: str) -> Self:
         self._speech.append(Speech(start_s, end_s, text))
@@ -128,13 +152,15 @@ class Scenario:
         factory = self.config.factory()
         defaults = factory.for_session()
         asr = ScenarioASR(self.config.provider(MockASRSettings), self._speech, lambda: self._origin, self._asr_rate)
-        providers = Providers(asr=asr, llm=defaults.llm, tts=defaults.tts)
+        providers = self.providers = Providers(asr=asr, llm=defaults.llm, tts=defaults.tts)
         options = self.config.server.engine_options(self.config.provider(LimitSettings))
-        turn_taking = self.config.provider(TurnTakingSettings).options()
-        options = replace(options, tools=tool_options(self.config.provider(ToolSettings)), turn_taking=turn_taking)
+        options = with_turn_taking(
+            replace(options, tools=tool_options(self.config.provider(ToolSettings))),
+            self.config.provider(TurnTakingSettings), self.config.provider(EndOfTurnSettings),
+        )  # fmt: skip
         conversation = Conversation(
             session, providers, options, sink, is_speech=lambda f: f[:1] == b"\x01", availability=self._availability,
-            tools=self._tools,
+            tools=self._tools, turn_end_model=self.turn_end,
         )  # fmt: skip
         return session, conversation
 
@@ -144,6 +170,7 @@ class Scenario:
         self._origin = loop.time()
         recorder = RecordingSink()
         session, conversation = self.build(recorder)
+        self.conversation = conversation
         conversation.begin()
         actions = sorted(self._actions, key=lambda action: action[0])
         for frame in range(round(until / FRAME_S)):

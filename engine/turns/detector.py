@@ -107,6 +107,14 @@ class TurnDetector:
         self._in_speech = False
         self._voiced_frames = self._utterance_frames = 0
 
+    def end_now(self) -> SpeechEnded | None:
+        """End the utterance in progress here (the end-of-turn model found it complete)."""
+        if not self._in_speech:
+            return None
+        self._in_speech = False
+        self._silent_run = 0
+        return SpeechEnded(b"", self._voiced_frames * FRAME_MS, self._utterance_frames * FRAME_MS, forced=False)
+
     def _step(self, frame: bytes, voiced: bool) -> TurnEvent | None:
         if not self._in_speech:
             self._history.append(frame)

@@ -48,7 +48,7 @@ def _load(path: str, threads: int) -> WhisperModel:
 
 
 class WhisperASR:
-    capabilities = ASRCapabilities(sample_rate=SAMPLE_RATE)
+    capabilities = ASRCapabilities(sample_rate=SAMPLE_RATE, drafts=True)
 
     def __init__(self, settings: LocalASRSettings, engine: LocalEngineSettings) -> None:
         path = settings.model_path or bundled_model_dir()
@@ -99,6 +99,12 @@ class WhisperStream(ChannelASRStream):
     def _decode(self) -> asyncio.Future[str]:
         engine = self._engine
         return asyncio.ensure_future(engine.pool.run("asr", engine.transcribe, bytes(self._utterance), self._language))
+
+    async def draft(self) -> str:
+        """A decode of everything pushed so far: exactly what the final would say of it."""
+        engine = self._engine
+        audio = bytes(self._utterance) + bytes(self._pending)
+        return await engine.pool.run("asr", engine.transcribe, audio, self._language)
 
     async def _recognize(self) -> None:
         last_partial = ""

@@ -17,7 +17,7 @@ from utils.audio import bytes_for_ms, duration_ms
 
 
 class MockASR:
-    capabilities = ASRCapabilities(sample_rate=16000)
+    capabilities = ASRCapabilities(sample_rate=16000, drafts=True)
 
     def __init__(self, settings: MockASRSettings) -> None:
         self.script = [text.strip() for text in settings.script.split("|") if text.strip()]
@@ -48,6 +48,13 @@ class MockASRStream(ChannelASRStream):
             self._engine.utterances_finished += 1
             self._index = self._engine.utterances_finished
         super().finish()
+
+    async def draft(self) -> str:
+        """The text the final would give now (it takes the final's delay, as a decode would)."""
+        engine = self._engine
+        await engine.faults.strike("asr", engine.utterances_finished + 1)  # a decode that fails fails here too
+        await asyncio.sleep(engine.final_delay_s)
+        return engine.text_for(engine.utterances_finished, self._audio_ms(), self._opened_at)
 
     def _audio_ms(self) -> float:
         return duration_ms(self.received_bytes, self._engine.capabilities.sample_rate)

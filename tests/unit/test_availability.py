@@ -10,7 +10,8 @@ import pytest
 
 from engine import events as ev
 from engine.availability import ServiceState
-from engine.conversation import CommandRefused, Conversation
+from engine.commands import CommandRefused
+from engine.conversation import Conversation
 from tests.scenario import Scenario
 
 pytestmark = pytest.mark.looptime

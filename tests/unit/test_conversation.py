@@ -19,7 +19,7 @@ ASR_FINAL_S = 0.01
 
 
 async def test_a_spoken_turn_from_silence_to_answer() -> None:
-    log = await Scenario(vad_end_silence_ms=600).user_says(0.2, 1.0, "first words").run(until=4)
+    log = await Scenario(vad_end_silence_ms=600, turn_speculate=False).user_says(0.2, 1.0, "first words").run(until=4)
     at, final = log.first(ev.Transcript, final=True)
     assert (final.text, final.turn_id) == ("first words", 1)
     assert at == pytest.approx(1.0 + END_SILENCE_S + ASR_FINAL_S, abs=0.03)
@@ -71,7 +71,7 @@ async def test_speech_under_the_barge_in_bar_is_ignored_while_the_bot_speaks() -
 
 async def test_speech_begun_before_the_reply_started_is_never_dropped() -> None:
     log = await (
-        Scenario(barge_in_min_ms=300, mock_asr_final_delay_ms=300)
+        Scenario(barge_in_min_ms=300, mock_asr_final_delay_ms=300, turn_speculate=False)
         .user_says(0.0, 0.6, "first words")
         .user_says(1.22, 1.32, "second words")  # turn 1 ended at 1.2 s; its final is 300 ms away
         .run(until=5)
@@ -118,7 +118,7 @@ async def test_stop_ignores_audio_until_start_and_reset_forgets_history() -> Non
 
 
 async def test_text_while_stopped_is_refused_by_the_engine() -> None:
-    from engine.conversation import CommandRefused
+    from engine.commands import CommandRefused
 
     refused: list[str] = []
 
@@ -136,7 +136,8 @@ async def test_an_asr_engine_gets_audio_at_the_rate_it_declares() -> None:
     log = await Scenario(asr_sample_rate=24000).user_says(0.4, 1.4, "").run(until=3)
     # with no text scripted, the mock ASR says how much audio it was given, measured at its own rate:
     # 300 ms pre-roll + 1000 ms of speech + 600 ms of silence window
-    assert log.first(ev.Transcript, final=True)[1].text == "I spoke for 1.9 seconds"
+    # the draft at the short silence is the final: 300 ms pre-roll + 1 s of speech + 200 ms of quiet
+    assert log.first(ev.Transcript, final=True)[1].text == "I spoke for 1.5 seconds"
 
 
 async def test_two_turns_arriving_together_leave_exactly_one_reply_running() -> None:

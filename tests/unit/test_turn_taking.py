@@ -134,7 +134,7 @@ async def test_held_speech_with_no_words_at_all_lets_the_reply_go_on() -> None:
 async def test_a_reply_begun_while_the_user_was_talking_is_cut_at_the_bar_words_or_not() -> None:
     log = await (
         Scenario(mock_llm_sentences=8, barge_in_min_ms=200, mock_asr_final_delay_ms=300,
-                 mock_asr_partial_every_ms=5000)  # no partial words at all
+                 mock_asr_partial_every_ms=5000, turn_speculate=False)  # no partial words at all
         .user_says(0.0, 0.6, "first words")  # its final comes at 1.2 + 0.3 s
         .user_says(1.4, 2.5, "and another thing")  # 100 ms voiced when the reply starts: it is not paused
         .run(until=8)

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from engine import events as ev
-from engine.conversation import CommandRefused, Conversation
+from engine.commands import CommandRefused
+from engine.conversation import Conversation
 from engine.history import AssistantMessage, Item, UserMessage
 from services.secrets import REDACTOR
 from session import Session

@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from engine.conversation import CommandRefused, Conversation
+from engine.commands import CommandRefused
+from engine.conversation import Conversation
 from engine.history import new_item_id
 from engine.items import ItemRefused
 from engine.options import EngineOptions
@@ -244,7 +245,8 @@ class RealtimeRouter:
         engine.auto_respond = detection is not None and bool(detection["create_response"])
         engine.barge_in.enabled = detection is not None and bool(detection["interrupt_response"])
         if detection is not None:
-            engine.listener.retune(config.turn_config(self._options.listen.turn), float(detection["threshold"]))
+            engine.listener.retune(config.turn_config(self._options.listen.turn), float(detection["threshold"]),
+                                   semantic=detection["type"] == "semantic_vad")  # fmt: skip
 
     @property
     def _engine(self) -> Conversation:

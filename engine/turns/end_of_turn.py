@@ -1,0 +1,72 @@
+"""Has the user finished? The semantic end-of-turn decision taken on a short silence.
+
+Two signals, both cheap: the audio model (Smart Turn: intonation, pace, a trailing "um")
+and the words so far (a turn that stops on "for", "and", "the" or "um" is not finished,
+whatever its melody). A complete turn ends after `short_silence_ms`; an incomplete one
+after `max_silence_ms` of silence, unless the user goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+log = logging.getLogger(__name__)
+
+# Words an English sentence almost never ends on (questions like "where are you from?" do,
+# so prepositions that end questions are left out): conjunctions, articles, possessives,
+# a few prepositions, and the fillers people say while they think.
+CONTINUATION_WORDS = (
+    "and,or,but,because,if,although,than,the,a,an,my,your,our,their,to,of,for,with,at,into,um,uh,er,erm,uhm"
+)
+_WORD = re.compile(r"[a-z']+")
+
+
+@dataclass(frozen=True)
+class EndOfTurnOptions:
+    model: Literal["smart_turn", "none"] = "smart_turn"
+    short_silence_ms: int = 200  # a complete turn is answered after this much silence
+    max_silence_ms: int = 1500  # an incomplete one after this much (the silence alone decides)
+    threshold: float = 0.7  # the audio model's probability of "finished" that counts as finished
+    continuation_words: str = CONTINUATION_WORDS  # comma-separated; "" turns the word check off
+    speculate: bool = True  # start the reply on the words so far at the short silence
+
+
+class TurnEndModel(Protocol):
+    name: str
+
+    async def probability(self, pcm16k: bytes) -> float:
+        """P(the speech, 16 kHz PCM16 ending now, is a finished turn)."""
+
+
+class EndOfTurn:
+    def __init__(self, options: EndOfTurnOptions, model: TurnEndModel | None) -> None:
+        self.options = options
+        self._model = model
+        self._continuations = frozenset(w.strip().lower() for w in options.continuation_words.split(",") if w.strip())
+
+    @property
+    def semantic(self) -> bool:
+        """Whether a short silence can end a turn (else only `VAD_END_SILENCE_MS` of silence does)."""
+        return self._model is not None
+
+    def trails_off(self, text: str) -> bool:
+        """The words stop where a sentence cannot end ("a table for", "and um")."""
+        words = _WORD.findall(text.lower())
+        return bool(words) and words[-1] in self._continuations
+
+    async def probability(self, pcm16k: bytes) -> float:
+        """The model's P(finished) for speech ending now; 0 without a model or when it fails."""
+        if self._model is None:
+            return 0.0
+        try:
+            return await self._model.probability(pcm16k)
+        except Exception:
+            log.exception("the end-of-turn model failed; the silence decides this turn")
+            return 0.0
+
+    def finished(self, probability: float, text: str) -> bool:
+        """Whether the turn is over after a short silence; `text` is the transcript so far."""
+        return self._model is not None and probability >= self.options.threshold and not self.trails_off(text)

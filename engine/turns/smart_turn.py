@@ -1,0 +1,83 @@
+"""Smart Turn v3.2 (Daily, BSD-2-Clause): does this audio sound like a finished turn?
+
+A Whisper-tiny-sized encoder with a classifier head (8.7 MB ONNX, int8) that hears the last
+8 s of the user's speech, intonation and pace included, and returns the probability that
+the user has finished. The model file ships inside the pipecat-ai wheel, installed with
+--no-deps from requirements-models.txt; it is read from there without importing Pipecat.
+
+One ONNX session for the process, run on one thread of its own so a 30-50 ms inference
+never blocks the event loop and never competes with itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.turns.log_mel import last_window, log_mel
+
+MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
+_lock = threading.Lock()
+_session: Any = None
+_executor: ThreadPoolExecutor | None = None
+
+
+def model_path() -> Path:
+    try:
+        path = Path(str(distribution("pipecat-ai").locate_file(MODEL_FILE)))
+    except PackageNotFoundError as error:
+        raise RuntimeError("Smart Turn needs the pipecat-ai wheel (requirements-models.txt)") from error
+    if not path.is_file():
+        raise RuntimeError(f"the Smart Turn model is missing from the pipecat-ai wheel: {path}")
+    return path
+
+
+def _shared() -> tuple[Any, ThreadPoolExecutor]:
+    global _session, _executor
+    with _lock:
+        if _session is None:
+            import onnxruntime
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = options.inter_op_num_threads = 1
+            options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+            _session = onnxruntime.InferenceSession(
+                str(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+            _executor = ThreadPoolExecutor(1, thread_name_prefix="smart-turn")
+        assert _executor is not None
+        return _session, _executor
+
+
+def load() -> None:
+    """Load the model and run it once now (at start-up): the first inference of a session costs
+    several times a warm one, and the first turn should not wait for it."""
+    probability_now(bytes(16000 * 2))
+
+
+def probability_now(pcm16k: bytes) -> float:
+    """P(the turn is complete) for 16 kHz PCM16 speech ending now; runs on the calling thread."""
+    session, _ = _shared()
+    audio = np.frombuffer(pcm16k, dtype=np.int16).astype(np.float32) / 32768.0
+    features = log_mel(last_window(audio))[None, :, :]
+    output = session.run(None, {"input_features": features})
+    return float(np.asarray(output[0]).reshape(-1)[0])
+
+
+class SmartTurn:
+    """The end-of-turn model of the engine: `await probability(pcm16k)` off the event loop."""
+
+    name = "smart_turn"
+
+    def __init__(self) -> None:
+        _shared()
+
+    async def probability(self, pcm16k: bytes) -> float:
+        _, executor = _shared()
+        return await asyncio.get_running_loop().run_in_executor(executor, probability_now, pcm16k)

@@ -1,0 +1,120 @@
+"""The end of the user's turn, on scripted timelines in virtual time: a finished turn is answered
+after the short silence, an unfinished one waits for the longer silence, and the reply started
+on the words so far is adopted when the turn ends there and leaves no trace when the user goes on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine import events as ev
+from engine.history import AssistantMessage, UserMessage
+from engine.options import ReplyRequest
+from engine.turns.end_of_turn import EndOfTurn, EndOfTurnOptions
+from tests.scenario import EventLog, Scenario
+
+pytestmark = pytest.mark.looptime
+FRAME_S = 0.02
+SHORT_S, MAX_S, MODEL_S = 0.2, 1.5, 0.03  # TURN_END_SHORT_SILENCE_MS, TURN_END_MAX_SILENCE_MS, inference
+ZERO_LATENCY: dict[str, Any] = {"mock_asr_final_delay_ms": 0, "mock_llm_first_token_ms": 0, "mock_llm_token_ms": 0,
+                "mock_tts_first_byte_ms": 0}  # fmt: skip
+
+
+def semantic(finished: dict[str, float], **settings: Any) -> Scenario:
+    return Scenario(finished=finished, model_delay_s=MODEL_S, turn_end_model="smart_turn", **{**ZERO_LATENCY,
+                    **settings})  # fmt: skip
+
+
+def first_audio_at(log: EventLog, turn_id: int) -> float:
+    return next(at for at, f in log.all(ev.AudioOut) if f.turn_id == turn_id)
+
+
+async def test_a_finished_turn_is_answered_after_the_short_silence() -> None:
+    scenario = semantic({"what time is it": 0.95}).user_says(0.2, 1.0, "what time is it")
+    log = await scenario.run(until=4)
+    stopped_at, _ = log.first(ev.UserSpeechStopped)
+    assert stopped_at - 1.0 == pytest.approx(SHORT_S + MODEL_S, abs=2 * FRAME_S), "ended at the short silence"
+    assert first_audio_at(log, 1) - 1.0 <= SHORT_S + MODEL_S + 2 * FRAME_S, "the speculative reply was ready"
+    assert scenario.turn_end is not None and [text for _, text in scenario.turn_end.calls] == ["what time is it"]
+    speculations = scenario.conversation.speculations
+    assert (speculations.started, speculations.adopted, speculations.discarded) == (1, 1, 0)
+
+
+@pytest.mark.parametrize(("words", "probability"), [("let me think", 0.1), ("I want to book a table for", 0.9)])
+async def test_an_unfinished_turn_waits_for_the_longer_silence(words: str, probability: float) -> None:
+    """Unfinished by the model's ear, or by its last word whatever the model says."""
+    log = await semantic({words: probability}).user_says(0.2, 1.0, words).run(until=5)
+    stopped_at, _ = log.first(ev.UserSpeechStopped)
+    assert stopped_at - 1.0 == pytest.approx(MAX_S, abs=2 * FRAME_S)
+    assert [at for at, e in log.all(ev.ReplyStarted) if at < stopped_at] == [], "nothing told before the end"
+    assert first_audio_at(log, 1) - stopped_at <= 2 * FRAME_S, "the reply waited, ready, for the silence"
+
+
+async def test_the_user_going_on_discards_the_speculative_reply_without_a_trace() -> None:
+    scenario = semantic({"I want to book a table": 0.2}).user_says(0.2, 1.0, "I want to book a table")
+    log = await scenario.user_says(1.6, 2.4, "for four people").run(until=6)  # 600 ms mid-sentence pause
+    (stopped_at, _), (started_at, _) = log.first(ev.UserSpeechStopped), log.first(ev.ReplyStarted)
+    assert stopped_at > 2.4 and started_at >= stopped_at, "one turn, answered after it really ended"
+    assert next(at for at, _ in log.all(ev.AudioOut)) > 2.4 and len(log.of(ev.ReplyStarted)) == 1
+    assert len(log.of(ev.LlmText, complete=True)) == 1, "the discarded reply's text never reached the client"
+    speculations = scenario.conversation.speculations
+    assert (speculations.started, speculations.discarded, speculations.adopted) == (2, 1, 1)
+    kinds = [type(item) for item in log.session.history.items]
+    assert kinds == [UserMessage, AssistantMessage], "history holds one turn and one reply"
+
+
+async def test_without_a_model_the_silence_ends_turns_and_speculation_still_saves_the_wait() -> None:
+    log = await (
+        Scenario(turn_end_model="none", vad_end_silence_ms=600, **{**ZERO_LATENCY, "mock_asr_final_delay_ms": 300})
+        .user_says(0.2, 1.0, "first words")
+        .run(until=4)
+    )
+    stopped_at, _ = log.first(ev.UserSpeechStopped)
+    assert stopped_at - 1.0 == pytest.approx(0.6, abs=2 * FRAME_S)
+    final_at, _ = log.first(ev.Transcript, final=True)
+    assert final_at - stopped_at <= FRAME_S, "the draft made during the silence is the final: no 300 ms decode"
+
+
+async def test_speculation_off_waits_for_the_final() -> None:
+    log = await (
+        Scenario(turn_end_model="none", turn_speculate=False, **{**ZERO_LATENCY, "mock_asr_final_delay_ms": 300})
+        .user_says(0.2, 1.0, "first words")
+        .run(until=4)
+    )
+    (stopped_at, _), (final_at, _) = log.first(ev.UserSpeechStopped), log.first(ev.Transcript, final=True)
+    assert final_at - stopped_at == pytest.approx(0.3, abs=FRAME_S)
+
+
+async def test_a_reply_playing_is_never_speculated_over() -> None:
+    """Speech during a reply is the barge-in policy's business: no speculative reply starts."""
+    scenario = semantic({}, mock_llm_sentences=8).user_says(0.0, 0.6, "first words").user_says(2.0, 2.1, "cough")
+    await scenario.run(until=6)
+    assert scenario.conversation.speculations.started == 1, "only the first turn's"
+
+
+def test_the_words_so_far_can_tell_an_unfinished_turn() -> None:
+    end = EndOfTurn(EndOfTurnOptions(), model=None)
+    assert end.trails_off("I want to book a table for") and end.trails_off("eggs, milk and... um")
+    assert not end.trails_off("Where are you from?") and not end.trails_off("") and not end.trails_off("Thanks.")
+    assert not EndOfTurn(EndOfTurnOptions(continuation_words=""), None).trails_off("a table for")
+
+
+async def test_a_speculative_reply_that_fails_unheard_leaves_no_trace_when_the_user_goes_on() -> None:
+    scenario = semantic({"tell me": 0.2}, mock_llm_fault="raise", mock_llm_fault_on="1")
+    log = await scenario.user_says(0.2, 1.0, "tell me").user_says(1.6, 2.4, "about whales").run(until=6)
+    assert log.of(ev.ErrorEvent) == [], "the failure of a reply nobody heard is not told"
+    kinds = [type(item) for item in log.session.history.items]
+    assert kinds == [UserMessage, AssistantMessage] and log.session.history.items[-1].status == "completed"  # type: ignore[union-attr]
+
+
+async def test_a_text_only_speculative_reply_waits_for_the_turn_to_end() -> None:
+    """A reply with nothing to play would otherwise complete, and record itself, while held."""
+    scenario = semantic({"hello": 0.2})
+    scenario.at(0.0, lambda conversation: setattr(conversation, "reply_defaults",
+                                                  ReplyRequest(speak=False)))  # fmt: skip
+    log = await scenario.user_says(0.2, 1.0, "hello").run(until=4)
+    stopped_at, _ = log.first(ev.UserSpeechStopped)
+    (ended_at, ended) = log.first(ev.ReplyEnded)
+    assert ended_at >= stopped_at and ended.outcome == "completed"
+    assert [type(item) for item in log.session.history.items] == [UserMessage, AssistantMessage]

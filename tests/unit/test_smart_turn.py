@@ -1,0 +1,60 @@
+"""Smart Turn v3.2 as the engine runs it: read from the pipecat-ai wheel without importing
+Pipecat, fed the same features as Pipecat computes, and deciding on real speech."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import sys
+import threading
+import wave
+from importlib.metadata import distribution
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.turns import smart_turn
+from engine.turns.log_mel import last_window, log_mel
+
+CORPUS = Path(__file__).parent.parent / "data" / "pause_corpus"
+QUIET_200_MS = bytes(6400)
+
+
+def corpus(name: str) -> tuple[bytes, dict[str, object]]:
+    entry = next(e for e in json.loads((CORPUS / "manifest.json").read_text()) if e["file"] == name)
+    with wave.open(str(CORPUS / name)) as wav:
+        return wav.readframes(wav.getnframes()), entry
+
+
+def test_the_features_are_pipecats() -> None:
+    path = distribution("pipecat-ai").locate_file("pipecat/audio/turn/smart_turn/_whisper_features.py")
+    spec = importlib.util.spec_from_file_location("pipecat_whisper_features", str(path))
+    assert spec is not None and spec.loader is not None
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)  # numpy only: Pipecat itself is never imported
+    audio = last_window(np.random.default_rng(7).standard_normal(16000 * 3).astype(np.float32) * 0.1)
+    np.testing.assert_allclose(log_mel(audio), reference.compute_whisper_log_mel_features(audio), atol=1e-6)
+    assert "pipecat" not in sys.modules
+
+
+def test_a_sentence_that_goes_on_sounds_unfinished_and_its_end_finished() -> None:
+    pcm, entry = corpus("pause-16.wav")  # "If it rains tomorrow | we should stay at home."
+    before_the_pause = pcm[: int(entry["pause_at_ms"]) * 32]  # type: ignore[call-overload]
+    assert smart_turn.probability_now(before_the_pause + QUIET_200_MS) < 0.5
+    assert smart_turn.probability_now(pcm + QUIET_200_MS) >= 0.5
+
+
+async def test_inference_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    pcm, _ = corpus("pause-00.wav")
+    seen: list[str] = []
+    original = smart_turn.probability_now
+
+    def spy(audio: bytes) -> float:
+        seen.append(threading.current_thread().name)
+        return original(audio)
+
+    monkeypatch.setattr(smart_turn, "probability_now", spy)
+    probability = await asyncio.wait_for(smart_turn.SmartTurn().probability(pcm + QUIET_200_MS), 10)
+    assert 0.5 <= probability <= 1 and seen and seen[0].startswith("smart-turn")
