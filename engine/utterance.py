@@ -37,7 +37,7 @@ class Utterance:
         self.onset_at: float | None = None  # loop time of the first voiced audio's arrival
         self.finished = False
         self.draft_text: str | None = None  # the transcript of the speech up to a short silence, if none followed
-        self.recent = bytearray()  # its last 8 s at 16 kHz
+        self.recent = bytearray()  # at least its last 8 s at 16 kHz (at most 16 s)
         self._sink = sink
         self._on_words = on_words
         self._stream = asr.open_stream(language)
@@ -53,7 +53,7 @@ class Utterance:
         if self.finished:
             return
         self.recent += pcm16k
-        if len(self.recent) > RECENT_BYTES:
+        if len(self.recent) > 2 * RECENT_BYTES:  # trimmed now and then, not per frame (the model takes the last 8 s)
             del self.recent[: len(self.recent) - RECENT_BYTES]
         pcm = self._resampler.process(pcm16k) if self._resampler else pcm16k
         if len(pcm) <= self._room:
