@@ -254,7 +254,7 @@ class Conversation:
         """Stop any reply and start this turn's, with no await between (two turns may race). A turn
         a newer one waits behind is only remembered: the newer one is answered with it in view."""
         superseded = self._listener.order.superseded(user.turn_id)
-        speculation = self.speculations.take(user, self.session.history)
+        speculation = self.speculations.take(user)
         if not superseded and self.auto_respond:
             self._replies.stop(reason)
         self._summarizer.yield_to_turn()  # after the stop: an ended reply may have started a summary

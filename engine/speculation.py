@@ -100,10 +100,10 @@ class Speculations:
         self.started += 1
         reply.start()
 
-    def take(self, user: UserMessage, history: History) -> Speculation | None:
+    def take(self, user: UserMessage) -> Speculation | None:
         """The speculation that answers `user` (call before `user` joins the history); any other is discarded."""
         speculation = self._current
-        if speculation is not None and speculation.fits(user, history):
+        if speculation is not None and speculation.fits(user, self._history):
             self._current = None
             return speculation
         self.discard()

@@ -24,7 +24,7 @@ from engine.turns.log_mel import last_window, log_mel
 
 MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 _lock = threading.Lock()
-_session: Any = None
+_model: Any = None
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -38,21 +38,29 @@ def model_path() -> Path:
     return path
 
 
-def _shared() -> tuple[Any, ThreadPoolExecutor]:
-    global _session, _executor
+def _session() -> Any:
+    """The process's ONNX session, loaded on first use (on the model's thread, or at warm-up)."""
+    global _model
     with _lock:
-        if _session is None:
+        if _model is None:
             import onnxruntime
 
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = options.inter_op_num_threads = 1
             options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-            _session = onnxruntime.InferenceSession(
+            _model = onnxruntime.InferenceSession(
                 str(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
             )
+        return _model
+
+
+def _thread() -> ThreadPoolExecutor:
+    """The model's own thread (made on first use; making it loads nothing)."""
+    global _executor
+    with _lock:
+        if _executor is None:
             _executor = ThreadPoolExecutor(1, thread_name_prefix="smart-turn")
-        assert _executor is not None
-        return _session, _executor
+        return _executor
 
 
 def load() -> None:
@@ -63,7 +71,7 @@ def load() -> None:
 
 def probability_now(pcm16k: bytes) -> float:
     """P(the turn is complete) for 16 kHz PCM16 speech ending now; runs on the calling thread."""
-    session, _ = _shared()
+    session = _session()
     audio = np.frombuffer(pcm16k, dtype=np.int16).astype(np.float32) / 32768.0
     features = log_mel(last_window(audio))[None, :, :]
     output = session.run(None, {"input_features": features})
@@ -75,9 +83,6 @@ class SmartTurn:
 
     name = "smart_turn"
 
-    def __init__(self) -> None:
-        _shared()
-
     async def probability(self, pcm16k: bytes) -> float:
-        _, executor = _shared()
-        return await asyncio.get_running_loop().run_in_executor(executor, probability_now, pcm16k)
+        """Computed on the model's thread (which loads the model there if warm-up has not)."""
+        return await asyncio.get_running_loop().run_in_executor(_thread(), probability_now, pcm16k)
