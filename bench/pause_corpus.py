@@ -120,8 +120,8 @@ def decisions(entries: list[dict[str, Any]]) -> dict[str, Any]:
     for threshold in THRESHOLDS:
         end = EndOfTurn(EndOfTurnOptions(threshold=threshold), model=smart_turn.SmartTurn())
         sweep[str(threshold)] = {
-            "early_at_pause": sum(end.finished(*p["pause"]) for p in points),
-            "finished_at_end": sum(end.finished(*p["end"]) for p in points), "of": len(points),
+            "early_at_pause": sum(end.finished(*p["pause"], punctuated=True) for p in points),
+            "finished_at_end": sum(end.finished(*p["end"], punctuated=True) for p in points), "of": len(points),
             "early_by_the_model_alone": sum(p["pause"][0] >= threshold for p in points),
         }  # fmt: skip
     return {"thresholds": sweep, "points": points}

@@ -94,8 +94,9 @@ class Listener:
 
     @property
     def last_voiced_at(self) -> float:
-        """Loop time of the last voiced audio received: where the end of the user's speech is measured from."""
-        return self._last_voiced_at
+        """Loop time the user's voice last ended (the gate's last voiced audio, less the gate's lag):
+        where the wait for an answer is measured from."""
+        return self._last_voiced_at - (self._utterance.gate_lag_s if self._utterance is not None else 0.0)
 
     @property
     def talking(self) -> Utterance | None:
@@ -236,7 +237,7 @@ class Listener:
         if not self._handler.speech_ended(utterance):
             self._spawn(utterance.aclose())
             return
-        utterance.speech_end_at = self._last_voiced_at
+        utterance.speech_end_at = self._last_voiced_at - utterance.gate_lag_s
         utterance.finish()
         self.order.enter(utterance.turn_id)
         self._spawn(self._finalize(utterance))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from engine import events as ev
 from engine.history import new_item_id
 from engine.turns.detector import VAD_RATE
+from engine.turns.voice_level import VoiceLevel
 from services.base import ASR, DraftingASRStream
 from services.errors import ProviderError, ProviderTimeout
 from utils.aio import bounded, cancel_and_wait
@@ -31,6 +32,7 @@ class Utterance:
         self.audio_start_ms = self.audio_end_ms = 0  # in the conversation's input audio
         self.voiced_ms = 0
         self.quiet_ms = 0  # unvoiced audio since the last voiced frame
+        self.level = VoiceLevel()  # where the voice really ended (the gate lags it)
         self.partial_text = ""  # the words recognized so far
         self.started_during_reply = False
         self.speech_end_at: float | None = None
@@ -46,6 +48,7 @@ class Utterance:
         self._room = max_bytes * rate // VAD_RATE  # the longest turn, plus its pre-roll
         self._final: str | None = None
         self.exact_drafts = asr.capabilities.drafts  # a draft is the final (else only a partial: the final decides)
+        self.punctuated_drafts = asr.capabilities.drafts and asr.capabilities.punctuates
         self._reader = asyncio.create_task(self._read(), name=f"utterance-{turn_id}-asr")
 
     def push(self, pcm16k: bytes) -> None:
@@ -53,12 +56,23 @@ class Utterance:
         if self.finished:
             return
         self.recent += pcm16k
+        self.level.push(pcm16k)
         if len(self.recent) > 2 * RECENT_BYTES:  # trimmed now and then, not per frame (the model takes the last 8 s)
             del self.recent[: len(self.recent) - RECENT_BYTES]
         pcm = self._resampler.process(pcm16k) if self._resampler else pcm16k
         if len(pcm) <= self._room:
             self._room -= len(pcm)
             self._stream.push(pcm)
+
+    @property
+    def silence_ms(self) -> int:
+        """How long the user has been silent: the gate's count, corrected for its lag."""
+        return self.level.silence_ms(self.quiet_ms)
+
+    @property
+    def gate_lag_s(self) -> float:
+        """How long after the voice's real end the gate's last voiced frame came."""
+        return (self.silence_ms - self.quiet_ms) / 1000
 
     def finish(self) -> None:
         """No more audio. With a draft of the whole speech, that is its final: nothing is decoded again."""

@@ -3,23 +3,32 @@ TTS (hibari, a natural voice) with a 600 ms pause inserted at a word boundary in
 as 16 kHz mono WAVs with a manifest.
 
 Each sentence is synthesized whole and then cut, so the words before the pause keep the
-melody of a sentence that goes on (a fragment synthesized alone sounds finished). The cut
-lands on the quietest 20 ms near where the words before it end. The files are committed; this
+melody of a sentence that goes on (a fragment synthesized alone sounds finished). Where the
+cut goes: the words before and after the pause, each spoken alone, are aligned to the whole
+sentence (dynamic time warping of log-mel frames); of the quietest points around that
+boundary, the cut is the one where Whisper hears the last words of the first part before it
+and the first words of the second after it (an earlier version cut by the first part's length
+alone, and some cuts fell inside a word or a word early). The files are committed; this
 script says how they were made (python scripts/make_pause_corpus.py; needs the local models).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import wave
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import numpy as np
+from faster_whisper import WhisperModel
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.turns.log_mel import HOP, log_mel  # noqa: E402
+from services.local.asr import bundled_model_dir  # noqa: E402
 from tests.local.conftest import synthesize  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "pause_corpus"
@@ -50,30 +59,109 @@ SENTENCES = (  # (words before the pause, words after it)
     ("Can you explain why the sky", "is blue during the day?"),
     ("We are planning a trip to", "Japan in the spring."),
     ("Translate good morning into", "French for me."),
+    ("Could you book me a taxi to", "the airport at six?"),
+    ("I would like to know more about", "your opening hours."),
+    ("Remind me to water the plants on", "Thursday evening."),
+    ("What time does the", "museum close today?"),
+    ("I am not sure whether I should", "take the bus or walk."),
+    ("Please turn off the lights in", "the living room."),
+    ("The best way to learn a language is", "to speak it every day."),
+    ("Can you recommend a restaurant near", "the city centre?"),
+    ("My brother lives in a small town near", "the coast."),
+    ("How long does it take to", "boil an egg?"),
+    ("I forgot to tell you that", "the meeting was moved."),
+    ("Play some relaxing music from", "the nineteen seventies."),
+    ("Is it going to be colder on", "Saturday or Sunday?"),
+    ("We need three more chairs for", "the party tonight."),
+    ("Find me a recipe for a cake without", "eggs or butter."),
+    ("Why do cats like to sleep in", "cardboard boxes?"),
 )  # fmt: skip
 
 
-def voice_end(samples: np.ndarray) -> int:
-    """Where the last audible sample is (the TTS pads its clips with silence)."""
+def voiced_span(samples: np.ndarray) -> tuple[int, int]:
+    """Where the first and after the last audible sample are (the TTS pads its clips with silence)."""
     loud = np.nonzero(np.abs(samples.astype(np.int32)) > 32768 * 10 ** (-40 / 20))[0]
-    return int(loud[-1]) + 1 if len(loud) else samples.size
+    return (int(loud[0]), int(loud[-1]) + 1) if len(loud) else (0, samples.size)
 
 
-def cut_at(full: np.ndarray, near: int) -> int:
-    """The middle of the quietest 30 ms between 250 ms before and 30 ms after `near` (where the
-    words before the pause end when spoken alone, a little later than inside the sentence)."""
-    window = RATE * 3 // 100
-    starts = range(max(0, near - RATE // 4), min(full.size - window, near + RATE * 3 // 100), RATE // 200)
-    quietest = min(starts, key=lambda start: float(np.sum(full[start : start + window].astype(np.float64) ** 2)))
-    return quietest + window // 2
+def features(samples: np.ndarray) -> np.ndarray:
+    """Log-mel frames (10 ms hop), each band's mean removed: one row a frame."""
+    mel = log_mel(samples.astype(np.float32) / 32768).T
+    centred: np.ndarray = mel - mel.mean(axis=0)
+    return centred
+
+
+def open_end_dtw(part: np.ndarray, whole: np.ndarray) -> int:
+    """The frame of `whole` where `part` (aligned from the start of both) ends: dynamic time
+    warping with a free end, each end's cost normalized by its path length."""
+    cost = np.linalg.norm(part[:, None, :] - whole[None, :, :], axis=2)
+    total = np.full(cost.shape, np.inf)
+    steps = np.zeros(cost.shape)
+    total[0] = np.cumsum(cost[0])
+    steps[0] = np.arange(1, whole.shape[0] + 1)
+    for i in range(1, part.shape[0]):
+        total[i, 0], steps[i, 0] = total[i - 1, 0] + cost[i, 0], steps[i - 1, 0] + 1
+        for j in range(1, whole.shape[0]):
+            options = (total[i - 1, j - 1], total[i - 1, j], total[i, j - 1])
+            best = int(np.argmin(options))
+            previous = ((i - 1, j - 1), (i - 1, j), (i, j - 1))[best]
+            total[i, j], steps[i, j] = options[best] + cost[i, j], steps[previous] + 1
+    return int(np.argmin(total[-1] / steps[-1]))
+
+
+def boundary(full: np.ndarray, head: np.ndarray, tail: np.ndarray) -> tuple[int, int]:
+    """Where the head's words end and the tail's begin inside the whole sentence (samples), found
+    by aligning each, spoken alone, to the sentence: the head from the start, the tail from the end."""
+    start, end = voiced_span(full)
+    whole = full[start:end]
+    head_alone, tail_alone = head[slice(*voiced_span(head))], tail[slice(*voiced_span(tail))]
+    head_end = open_end_dtw(features(head_alone), features(whole)) * HOP
+    tail_from_end = open_end_dtw(features(tail_alone[::-1].copy()), features(whole[::-1].copy())) * HOP
+    return start + head_end, start + whole.size - tail_from_end
+
+
+def quiet_points(full: np.ndarray, head_end: int, tail_start: int) -> list[int]:
+    """Candidate cuts, quietest first: the middles of 20 ms windows that are the quietest within
+    20 ms around them, from 300 ms before the aligned boundary to 300 ms after it."""
+    window, spread = RATE // 50, RATE * 3 // 10
+    low, high = sorted((head_end, tail_start))
+    first, last = max(0, low - spread), min(full.size - window, high + spread)
+    squares = full.astype(np.float64) ** 2
+    energy = np.convolve(squares, np.ones(window), mode="valid")[first : last + 1]
+    minima = [i for i in range(energy.size) if energy[i] == energy[max(0, i - 320) : i + 320].min()]
+    return [first + i + window // 2 for i in sorted(minima, key=lambda i: float(energy[i]))[:12]]
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
+
+
+def fit(model: WhisperModel, audio: np.ndarray, cut: int, head: str, tail: str) -> float:
+    """How well the audio on each side of `cut` reads as the words meant for it: Whisper's
+    transcript of each side against its last (first) two words."""
+
+    def heard(part: np.ndarray) -> list[str]:
+        segments, _ = model.transcribe(part.astype(np.float32) / 32768, language="en", beam_size=1)
+        return words(" ".join(segment.text for segment in segments))
+
+    before, after = " ".join(heard(audio[:cut])[-2:]), " ".join(heard(audio[cut:])[:2])
+    return (SequenceMatcher(None, before, " ".join(words(head)[-2:])).ratio()
+            + SequenceMatcher(None, after, " ".join(words(tail)[:2])).ratio())  # fmt: skip
+
+
+def cut_at(model: WhisperModel, full: np.ndarray, head: str, tail: str, bounds: tuple[int, int]) -> int:
+    """The candidate cut whose two sides Whisper hears best as the two parts (the quieter on a tie)."""
+    candidates = quiet_points(full, *bounds)
+    return max(candidates, key=lambda cut: (fit(model, full, cut, head, tail), -candidates.index(cut)))
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    manifest = []
+    model, manifest = WhisperModel(bundled_model_dir(), device="cpu", compute_type="int8"), []
     for index, (head, tail) in enumerate(SENTENCES):
-        full = np.frombuffer(synthesize(f"{head} {tail}", RATE), dtype="<i2")
-        cut = cut_at(full, voice_end(np.frombuffer(synthesize(head, RATE), dtype="<i2")))
+        full, spoken_head, spoken_tail = (np.frombuffer(synthesize(text, RATE), dtype="<i2")
+                                          for text in (f"{head} {tail}", head, tail))  # fmt: skip
+        cut = cut_at(model, full, head, tail, boundary(full, spoken_head, spoken_tail))
         audio = np.concatenate([full[:cut], np.zeros(RATE * PAUSE_MS // 1000, dtype="<i2"), full[cut:]])
         name = f"pause-{index:02d}.wav"
         with wave.open(str(OUT / name), "wb") as wav:

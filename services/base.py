@@ -60,6 +60,9 @@ class ASRCapabilities:
     # Its streams can decode the audio so far as the final would, without ending (draft()):
     # a reply can start before the turn is over, and the final need not be decoded again.
     drafts: bool = False
+    # Its transcripts end a finished sentence with ".", "?" or "!" (Whisper does, and marks one
+    # cut short with "..." or "-"): a draft without that ending stops mid-sentence.
+    punctuates: bool = False
 
 
 @dataclass(frozen=True)

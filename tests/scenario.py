@@ -10,7 +10,9 @@
 
 Runs in virtual time (looptime): microphone audio is pushed in 20 ms frames at real-time
 pace, voiced inside each `user_says` span and silent elsewhere (a scripted classifier stands
-in for webrtcvad, so every boundary lands on a known frame). The mock ASR takes each
+in for webrtcvad, so every boundary lands on a known frame; `gate_lag_s` makes it hear speech
+that long after each span, as webrtcvad's hangover does, and `background_noise` fills the
+gaps with a steady noise 24 dB under the voice instead of digital silence). The mock ASR takes each
 utterance's text from the span it began in; the LLM and TTS are the mock providers, their
 behaviour set by the same settings as in `.env` (`mock_llm_first_token_ms=...`).
 """
@@ -40,7 +42,8 @@ from tools.registry import ToolBox
 from tools.settings import ToolSettings
 
 FRAME_S = 0.02
-VOICED = b"\x01\x00" * 320  # 20 ms at 16 kHz; the scripted classifier hears its first byte
+VOICED = b"\x01\x10" * 320  # 20 ms at 16 kHz, samples of 4097; the scripted classifier hears its first byte
+NOISE = b"\x00\x01" * 320  # samples of 256, unvoiced
 SILENT = bytes(640)
 E = TypeVar("E")
 
@@ -56,10 +59,11 @@ class ScenarioASR(MockASR):
     """The mock ASR, each stream's text taken from the speech it began in."""
 
     def __init__(
-        self, settings: MockASRSettings, speech: list[Speech], origin: Callable[[], float], sample_rate: int
-    ) -> None:
+        self, settings: MockASRSettings, speech: list[Speech], origin: Callable[[], float], sample_rate: int,
+        punctuates: bool = False,
+    ) -> None:  # fmt: skip
         super().__init__(settings)
-        self.capabilities = ASRCapabilities(sample_rate=sample_rate, drafts=True)
+        self.capabilities = ASRCapabilities(sample_rate=sample_rate, drafts=True, punctuates=punctuates)
         self._speech = speech
         self._origin = origin
 
@@ -123,7 +127,8 @@ class Scenario:
     def __init__(
         self, *, asr_sample_rate: int = 16000, availability: Availability | None = None,
         tools: ToolBox | None = None, session: Session | None = None, finished: dict[str, float] | None = None,
-        model_delay_s: float = 0.03, **settings: Any,
+        model_delay_s: float = 0.03, gate_lag_s: float = 0.0, background_noise: bool = False,
+        punctuating_asr: bool = False, **settings: Any,
     ) -> None:  # fmt: skip
         self.config = make_config(**settings)
         self._availability = availability
@@ -132,6 +137,8 @@ class Scenario:
         self._speech: list[Speech] = []
         self._actions: list[tuple[float, Callable[[Conversation], Awaitable[object] | object]]] = []
         self._origin = 0.0
+        self._gate_lag_s, self._background = gate_lag_s, NOISE if background_noise else SILENT
+        self._punctuates = punctuating_asr
         self.turn_end = None if finished is None else ScenarioTurnEnd(self._speech, lambda: self._origin, finished,
                                                                       model_delay_s)  # fmt: skip
 
@@ -151,7 +158,8 @@ class Scenario:
         session = self._session or Session("s1", SessionSettings(16000, "en-US", "Be brief.", ""), History(40))
         factory = self.config.factory()
         defaults = factory.for_session()
-        asr = ScenarioASR(self.config.provider(MockASRSettings), self._speech, lambda: self._origin, self._asr_rate)
+        asr = ScenarioASR(self.config.provider(MockASRSettings), self._speech, lambda: self._origin, self._asr_rate,
+                          self._punctuates)  # fmt: skip
         providers = self.providers = Providers(asr=asr, llm=defaults.llm, tts=defaults.tts)
         options = self.config.server.engine_options(self.config.provider(LimitSettings))
         options = with_turn_taking(
@@ -163,6 +171,13 @@ class Scenario:
             tools=self._tools, turn_end_model=self.turn_end,
         )  # fmt: skip
         return session, conversation
+
+    def _frame(self, at: float) -> bytes:
+        if any(s.start_s <= at < s.end_s for s in self._speech):
+            return VOICED
+        if any(s.end_s <= at < s.end_s + self._gate_lag_s for s in self._speech):
+            return b"\x01" + self._background[1:]  # the voice has stopped; the gate still hears it
+        return self._background
 
     async def run(self, until: float) -> EventLog:
         """Play the timeline for `until` seconds; the conversation is closed at the end."""
@@ -179,8 +194,7 @@ class Scenario:
                 result = actions.pop(0)[1](conversation)
                 if asyncio.iscoroutine(result):
                     await result
-            voiced = any(s.start_s <= at < s.end_s for s in self._speech)
-            await conversation.push_audio(VOICED if voiced else SILENT, loop.time())
+            await conversation.push_audio(self._frame(at), loop.time())
             await asyncio.sleep(max(0.0, self._origin + at + FRAME_S - loop.time()))
         await conversation.aclose()
         log = EventLog(session)

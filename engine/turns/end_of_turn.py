@@ -2,7 +2,8 @@
 
 Two signals, both cheap: the audio model (Smart Turn: intonation, pace, a trailing "um")
 and the words so far (a turn that stops on "for", "and", "the" or "um" is not finished,
-whatever its melody). A complete turn ends after `short_silence_ms`; an incomplete one
+whatever its melody; nor is one that a punctuating ASR such as Whisper leaves without a
+full stop, or ends with "..."). A complete turn ends after `short_silence_ms`; an incomplete one
 after `max_silence_ms` of silence, unless the user goes on.
 """
 
@@ -22,6 +23,7 @@ CONTINUATION_WORDS = (
     "and,or,but,because,if,although,than,the,a,an,my,your,our,their,to,of,for,with,at,into,um,uh,er,erm,uhm"
 )
 _WORD = re.compile(r"[a-z']+")
+_SENTENCE_END = re.compile(r"(?<![.\u2026-])[.?!][\"')\]]*$")  # one full stop, not "..." or "-."
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,13 @@ class EndOfTurn:
         """Whether a short silence can end a turn (else only `VAD_END_SILENCE_MS` of silence does)."""
         return self._model is not None
 
-    def trails_off(self, text: str) -> bool:
-        """The words stop where a sentence cannot end ("a table for", "and um")."""
+    def trails_off(self, text: str, punctuated: bool = False) -> bool:
+        """The words stop where a sentence cannot end ("a table for", "and um"); `punctuated`: the
+        text comes from an ASR that ends every finished sentence with . ? or !, so without one
+        (or with "...") it was cut short."""
         words = _WORD.findall(text.lower())
+        if punctuated and words and not _SENTENCE_END.search(text.strip()):
+            return True
         return bool(words) and words[-1] in self._continuations
 
     async def probability(self, pcm16k: bytes) -> float:
@@ -67,6 +73,8 @@ class EndOfTurn:
             log.exception("the end-of-turn model failed; the silence decides this turn")
             return 0.0
 
-    def finished(self, probability: float, text: str) -> bool:
+    def finished(self, probability: float, text: str, punctuated: bool = False) -> bool:
         """Whether the turn is over after a short silence; `text` is the transcript so far."""
-        return self._model is not None and probability >= self.options.threshold and not self.trails_off(text)
+        if self._model is None or probability < self.options.threshold:
+            return False
+        return not self.trails_off(text, punctuated)

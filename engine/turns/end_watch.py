@@ -46,10 +46,10 @@ class EndWatch:
         return self.semantic or self.end.options.speculate
 
     def heard(self, utterance: Utterance) -> None:
-        """Each frame of an utterance in progress, after its quiet_ms was counted."""
+        """Each frame of an utterance in progress, after its silence was counted."""
         if utterance.quiet_ms == 0:
             self._void()
-        elif self._watch is None and self.active and utterance.quiet_ms >= self.end.options.short_silence_ms:
+        elif self._watch is None and self.active and utterance.silence_ms >= self.end.options.short_silence_ms:
             task = asyncio.create_task(self._run(utterance), name=f"end-of-turn-{utterance.turn_id}")
             self._watch = (utterance, task)
             self._tasks.add(task)
@@ -86,7 +86,8 @@ class EndWatch:
                     utterance.draft_text = text  # the final, unless the user goes on
                 if text and self.end.options.speculate:
                     self._speculator.speculate(utterance, text)
-            if verdict is not None and self.end.finished(await verdict, text or utterance.partial_text):
+            punctuated = text is not None and utterance.punctuated_drafts
+            if verdict is not None and self.end.finished(await verdict, text or utterance.partial_text, punctuated):
                 log.info("turn %d: finished after a short silence", utterance.turn_id)
                 self._end_now(utterance)
         finally:

@@ -48,7 +48,7 @@ def _load(path: str, threads: int) -> WhisperModel:
 
 
 class WhisperASR:
-    capabilities = ASRCapabilities(sample_rate=SAMPLE_RATE, drafts=True)
+    capabilities = ASRCapabilities(sample_rate=SAMPLE_RATE, drafts=True, punctuates=True)
 
     def __init__(self, settings: LocalASRSettings, engine: LocalEngineSettings) -> None:
         path = settings.model_path or bundled_model_dir()

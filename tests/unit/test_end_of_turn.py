@@ -17,6 +17,7 @@ from tests.scenario import EventLog, Scenario
 pytestmark = pytest.mark.looptime
 FRAME_S = 0.02
 SHORT_S, MAX_S, MODEL_S = 0.2, 1.5, 0.03  # TURN_END_SHORT_SILENCE_MS, TURN_END_MAX_SILENCE_MS, inference
+GATE_LAG_S = 0.12  # webrtcvad's hangover and Silero's smoothing: 83-131 ms measured
 ZERO_LATENCY: dict[str, Any] = {"mock_asr_final_delay_ms": 0, "mock_llm_first_token_ms": 0, "mock_llm_token_ms": 0,
                 "mock_tts_first_byte_ms": 0}  # fmt: skip
 
@@ -39,6 +40,41 @@ async def test_a_finished_turn_is_answered_after_the_short_silence() -> None:
     assert scenario.turn_end is not None and [text for _, text in scenario.turn_end.calls] == ["what time is it"]
     speculations = scenario.conversation.speculations
     assert (speculations.started, speculations.adopted, speculations.discarded) == (1, 1, 0)
+
+
+@pytest.mark.parametrize(("background_noise", "counted_from_s"), [(False, 1.0), (True, 1.0 + GATE_LAG_S)])
+async def test_the_short_silence_counts_from_the_voices_end_not_the_gates_hangover(
+    background_noise: bool, counted_from_s: float
+) -> None:
+    """The gate hears speech 120 ms after the voice stops; in digital silence the level shows
+    where it stopped, and in noise near the voice's level the gate's count stands."""
+    scenario = semantic({"what time is it": 0.95}, gate_lag_s=GATE_LAG_S, background_noise=background_noise)
+    log = await scenario.user_says(0.2, 1.0, "what time is it").run(until=4)
+    stopped_at, _ = log.first(ev.UserSpeechStopped)
+    assert stopped_at - counted_from_s == pytest.approx(SHORT_S + MODEL_S, abs=2 * FRAME_S)
+    metrics = log.first(ev.TurnMetrics)[1].values
+    first_audio_ms = (first_audio_at(log, 1) - counted_from_s) * 1000
+    assert metrics["first_audio_sent_ms"] == pytest.approx(first_audio_ms, abs=FRAME_S * 1000), "from the same end"
+
+
+@pytest.mark.parametrize(("words", "ends_at_s"), [("What time is it?", SHORT_S + MODEL_S), ("What time is it", MAX_S),
+                                                 ("We are planning a trip to...", MAX_S)])  # fmt: skip
+async def test_a_punctuating_asrs_draft_without_a_full_stop_is_unfinished(words: str, ends_at_s: float) -> None:
+    """Whisper ends a finished sentence with a full stop and one cut short with "..." or nothing."""
+    scenario = semantic({words: 0.95}, punctuating_asr=True).user_says(0.2, 1.0, words)
+    stopped_at, _ = (await scenario.run(until=4)).first(ev.UserSpeechStopped)
+    assert stopped_at - 1.0 == pytest.approx(ends_at_s, abs=2 * FRAME_S)
+
+
+@pytest.mark.parametrize(
+    ("text", "punctuated", "trails_off"),
+    [("Can you tell me how to get", True, True), ("Can you tell me how to get", False, False),
+     ("My number is 5.5", True, True), ("It costs 5.", True, False), ("Is it 3.5?", True, False),
+     ("Hello!", True, False), ('He said "go."', True, False), ("Send it to-", True, True),
+     ("a trip to Japan\u2026", True, True), ("and.", False, True), ("", True, False)],
+)  # fmt: skip
+def test_where_the_words_stop_says_whether_a_sentence_goes_on(text: str, punctuated: bool, trails_off: bool) -> None:
+    assert EndOfTurn(EndOfTurnOptions(), model=None).trails_off(text, punctuated) is trails_off
 
 
 @pytest.mark.parametrize(("words", "probability"), [("let me think", 0.1), ("I want to book a table for", 0.9)])
