@@ -53,8 +53,8 @@ async def test_the_short_silence_counts_from_the_voices_end_not_the_gates_hangov
     stopped_at, _ = log.first(ev.UserSpeechStopped)
     assert stopped_at - counted_from_s == pytest.approx(SHORT_S + MODEL_S, abs=2 * FRAME_S)
     metrics = log.first(ev.TurnMetrics)[1].values
-    first_audio_ms = (first_audio_at(log, 1) - counted_from_s) * 1000
-    assert metrics["first_audio_sent_ms"] == pytest.approx(first_audio_ms, abs=FRAME_S * 1000), "from the same end"
+    first_audio_ms = (first_audio_at(log, 1) - counted_from_s) * 1000  # a frame is pushed as it starts: within one
+    assert metrics["first_audio_sent_ms"] == pytest.approx(first_audio_ms, abs=1.5 * FRAME_S * 1000), "the same end"
 
 
 @pytest.mark.parametrize(("words", "ends_at_s"), [("What time is it?", SHORT_S + MODEL_S), ("What time is it", MAX_S),
