@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.turns.detector import FRAME_BYTES, FRAME_MS
+
 LEVEL_DROP_DB = 35.0
 MAX_LAG_MS = 150
-FRAME_BYTES = 640  # 20 ms of PCM16 at 16 kHz
-BYTES_PER_MS = 32
+BYTES_PER_MS = FRAME_BYTES // FRAME_MS  # PCM16 at the detector's 16 kHz
 _DROP = 10 ** (-LEVEL_DROP_DB / 10)  # as a ratio of mean squares
 
 
