@@ -6,9 +6,10 @@ short silence.
 1. Through a real server (offline Whisper, Smart Turn, the mock LLM and TTS at zero latency),
    at real time: how many pauses were answered too early (the sentence became two turns), and
    from the end of speech to the final transcript and to the first reply audio at the client.
-2. The decision alone, in this process, at several TURN_END_THRESHOLD values: the audio model
-   on the speech up to the pause (and up to the end) with 200 ms of silence, and the words
-   Whisper heard so far.
+2. The decision alone, in this process, at several TURN_END_THRESHOLD and
+   TURN_END_SURE_THRESHOLD values: the audio model on the speech up to the pause (and up to the
+   end) with 200 ms of silence, and the words Whisper heard so far; a pause counts as answered
+   early when the silence it would be answered after is no longer than the pause.
 
 Usage: python bench/pause_corpus.py [--json out.json]   (about 4 minutes on 2 cores)
 """
@@ -44,7 +45,7 @@ SETTINGS = {
     "SESSION_STORE": "memory", "LOG_LEVEL": "warning",
 }  # fmt: skip
 LEAD_S, TRAIL_S = 0.3, 2.5
-THRESHOLDS = (0.5, 0.7, 0.8, 0.9)
+LEVELS = ((0.5, 0.5), (0.7, 0.7), (0.8, 0.8), (0.9, 0.9), (0.7, 0.9), (0.7, 0.95), (0.7, 0.97))  # threshold, sure
 
 
 def load(name: str, rate: int) -> bytes:
@@ -117,12 +118,17 @@ def decisions(entries: list[dict[str, Any]]) -> dict[str, Any]:
             "end": (smart_turn.probability_now(full + quiet), asr.transcribe(full, "en-US")),
         })  # fmt: skip
     sweep = {}
-    for threshold in THRESHOLDS:
-        end = EndOfTurn(EndOfTurnOptions(threshold=threshold), model=smart_turn.SmartTurn())
-        sweep[str(threshold)] = {
-            "early_at_pause": sum(end.finished(*p["pause"], punctuated=True) for p in points),
-            "finished_at_end": sum(end.finished(*p["end"], punctuated=True) for p in points), "of": len(points),
-            "early_by_the_model_alone": sum(p["pause"][0] >= threshold for p in points),
+    pause_ms = entries[0]["pause_ms"]
+    for threshold, sure in LEVELS:
+        end = EndOfTurn(EndOfTurnOptions(threshold=threshold, sure_threshold=sure), model=smart_turn.SmartTurn())
+        at_pause = [end.ends_after_ms(*p["pause"], punctuated=True) for p in points]
+        at_end = [end.ends_after_ms(*p["end"], punctuated=True) for p in points]
+        sweep[f"{threshold}/{sure}"] = {
+            "early_at_pause": sum(wait is not None and wait <= pause_ms for wait in at_pause),
+            "finished_at_pause": sum(wait is not None for wait in at_pause),
+            "end_at_short_silence": at_end.count(end.options.short_silence_ms),
+            "end_at_unsure_silence": sum(wait is not None and wait > end.options.short_silence_ms for wait in at_end),
+            "of": len(points), "early_by_the_model_alone": sum(p["pause"][0] >= sure for p in points),
         }  # fmt: skip
     return {"thresholds": sweep, "points": points}
 

@@ -34,6 +34,7 @@ from tests.local.conftest import synthesize  # noqa: E402
 OUT = ROOT / "tests" / "data" / "pause_corpus"
 RATE = 16000
 PAUSE_MS = 600
+CANDIDATES = 40  # cuts tried at most per sentence
 SENTENCES = (  # (words before the pause, words after it)
     ("I want to book a table for", "four people tonight."),
     ("My phone number is five five five", "one two three four."),
@@ -121,38 +122,56 @@ def boundary(full: np.ndarray, head: np.ndarray, tail: np.ndarray) -> tuple[int,
 
 
 def quiet_points(full: np.ndarray, head_end: int, tail_start: int) -> list[int]:
-    """Candidate cuts, quietest first: the middles of 20 ms windows that are the quietest within
-    20 ms around them, from 300 ms before the aligned boundary to 300 ms after it."""
-    window, spread = RATE // 50, RATE * 3 // 10
-    low, high = sorted((head_end, tail_start))
-    first, last = max(0, low - spread), min(full.size - window, high + spread)
-    squares = full.astype(np.float64) ** 2
-    energy = np.convolve(squares, np.ones(window), mode="valid")[first : last + 1]
-    minima = [i for i in range(energy.size) if energy[i] == energy[max(0, i - 320) : i + 320].min()]
-    return [first + i + window // 2 for i in sorted(minima, key=lambda i: float(energy[i]))[:12]]
+    """Candidate cuts: the middles of windows that are the quietest within a window around them,
+    from 300 ms before the aligned boundary to 300 ms after it; 20 ms windows first, then 10 ms
+    ones (in connected speech two words may touch, so the cut between them is not always near
+    silence), each quietest first."""
+    spread, low_high, cuts = RATE * 3 // 10, sorted((head_end, tail_start)), []
+    for window, count in ((RATE // 50, 12), (RATE // 100, CANDIDATES)):
+        first, last = max(0, low_high[0] - spread), min(full.size - window, low_high[1] + spread)
+        energy = np.convolve(full.astype(np.float64) ** 2, np.ones(window), mode="valid")[first : last + 1]
+        minima = [i for i in range(energy.size) if energy[i] == energy[max(0, i - window) : i + window].min()]
+        quietest = sorted(minima, key=lambda i: float(energy[i]))[:count]
+        cuts += [cut for i in quietest if (cut := first + i + window // 2) not in cuts]
+    return cuts
+
+
+SPELLED = dict(enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]))
+SPELLED_US = {"kilometres": "kilometers", "favourite": "favorite", "centre": "center"}
 
 
 def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
+    """Lower-case words, digits spelled out and US spelling, so Whisper's way of writing counts as a match."""
+    text = re.sub(r"\d", lambda digit: f" {SPELLED[int(digit.group())]} ", text.lower())
+    return [SPELLED_US.get(word, word) for word in re.sub(r"[^a-z' ]", " ", text).split()]
 
 
-def fit(model: WhisperModel, audio: np.ndarray, cut: int, head: str, tail: str) -> float:
-    """How well the audio on each side of `cut` reads as the words meant for it: Whisper's
-    transcript of each side against its last (first) two words."""
+def fit(model: WhisperModel, audio: np.ndarray, cut: int, head: str, tail: str) -> tuple[bool, float]:
+    """How the audio on each side of `cut` reads as the words meant for it: whether Whisper hears
+    the first part's last word just before the cut and the second part's first word just after
+    it, and how close the last (first) two words it hears on each side are to the meant ones."""
 
     def heard(part: np.ndarray) -> list[str]:
         segments, _ = model.transcribe(part.astype(np.float32) / 32768, language="en", beam_size=1)
         return words(" ".join(segment.text for segment in segments))
 
-    before, after = " ".join(heard(audio[:cut])[-2:]), " ".join(heard(audio[cut:])[:2])
-    return (SequenceMatcher(None, before, " ".join(words(head)[-2:])).ratio()
-            + SequenceMatcher(None, after, " ".join(words(tail)[:2])).ratio())  # fmt: skip
+    before, after, meant_before, meant_after = heard(audio[:cut]), heard(audio[cut:]), words(head), words(tail)
+    at_boundary = before[-1:] == meant_before[-1:] and after[:1] == meant_after[:1]
+    return at_boundary, (SequenceMatcher(None, " ".join(before[-2:]), " ".join(meant_before[-2:])).ratio()
+                         + SequenceMatcher(None, " ".join(after[:2]), " ".join(meant_after[:2])).ratio())  # fmt: skip
 
 
 def cut_at(model: WhisperModel, full: np.ndarray, head: str, tail: str, bounds: tuple[int, int]) -> int:
-    """The candidate cut whose two sides Whisper hears best as the two parts (the quieter on a tie)."""
-    candidates = quiet_points(full, *bounds)
-    return max(candidates, key=lambda cut: (fit(model, full, cut, head, tail), -candidates.index(cut)))
+    """The first candidate where Whisper hears the boundary in its place; failing that (the TTS
+    runs some words together), the one whose sides sound most like the boundary's words."""
+    best, best_fit = 0, -1.0
+    for cut in quiet_points(full, *bounds):
+        at_boundary, score = fit(model, full, cut, head, tail)
+        if at_boundary:
+            return cut
+        if score > best_fit:
+            best, best_fit = cut, score
+    return best
 
 
 def main() -> None:

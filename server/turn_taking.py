@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from config import EnvSettings
 from engine.options import EngineOptions
@@ -73,12 +73,18 @@ class EndOfTurnSettings(EnvSettings):
         "unfinished (\"I want to book a table for... um\")."
     )  # fmt: skip
     turn_end_threshold: float = Field(
-        0.7,
-        gt=0,
-        lt=1,
-        description="The model's probability of a finished turn that counts as finished "
-        "(0.5-0.9 answer the same sentence ends on the pause corpus; 0.5 answers more pauses early).",
-    )
+        0.7, gt=0, lt=1, description="The model's probability of a finished turn that counts as finished; "
+        "below it the turn waits TURN_END_MAX_SILENCE_MS."
+    )  # fmt: skip
+    turn_end_sure_threshold: float = Field(
+        0.95, gt=0, le=1, description="From this probability on a finished turn is answered after "
+        "TURN_END_SHORT_SILENCE_MS; between TURN_END_THRESHOLD and this, after TURN_END_UNSURE_SILENCE_MS "
+        "(docs/turn-taking.md: how each level fares on the pause corpus)."
+    )  # fmt: skip
+    turn_end_unsure_silence_ms: int = Field(
+        800, ge=60, le=10000, description="The silence that ends a turn the model finds finished but not surely "
+        "(longer than a speaker's usual pause in mid-sentence)."
+    )  # fmt: skip
     turn_end_continuation_words: str = Field(
         CONTINUATION_WORDS, description="Comma-separated words a finished turn never ends on (the transcript so far "
         "decides with the model); empty: the model alone."
@@ -88,10 +94,21 @@ class EndOfTurnSettings(EnvSettings):
         "played if the turn ends there, discarded without a trace if the user goes on."
     )  # fmt: skip
 
+    @model_validator(mode="after")
+    def _ordered(self) -> EndOfTurnSettings:
+        if not self.turn_end_threshold <= self.turn_end_sure_threshold:
+            raise ValueError("TURN_END_SURE_THRESHOLD must not be below TURN_END_THRESHOLD")
+        if not self.turn_end_short_silence_ms <= self.turn_end_unsure_silence_ms <= self.turn_end_max_silence_ms:
+            raise ValueError("TURN_END_UNSURE_SILENCE_MS must lie between TURN_END_SHORT_SILENCE_MS and "
+                             "TURN_END_MAX_SILENCE_MS")  # fmt: skip
+        return self
+
     def options(self) -> EndOfTurnOptions:
         return EndOfTurnOptions(
-            self.turn_end_model, self.turn_end_short_silence_ms, self.turn_end_max_silence_ms,
-            self.turn_end_threshold, self.turn_end_continuation_words, self.turn_speculate,
+            model=self.turn_end_model, short_silence_ms=self.turn_end_short_silence_ms,
+            max_silence_ms=self.turn_end_max_silence_ms, threshold=self.turn_end_threshold,
+            continuation_words=self.turn_end_continuation_words, speculate=self.turn_speculate,
+            sure_threshold=self.turn_end_sure_threshold, unsure_silence_ms=self.turn_end_unsure_silence_ms,
         )  # fmt: skip
 
 

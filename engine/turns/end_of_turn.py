@@ -3,8 +3,9 @@
 Two signals, both cheap: the audio model (Smart Turn: intonation, pace, a trailing "um")
 and the words so far (a turn that stops on "for", "and", "the" or "um" is not finished,
 whatever its melody; nor is one that a punctuating ASR such as Whisper leaves without a
-full stop, or ends with "..."). A complete turn ends after `short_silence_ms`; an incomplete one
-after `max_silence_ms` of silence, unless the user goes on.
+full stop, or ends with "..."). A turn the model is sure of ends after `short_silence_ms`; one
+it finds finished but less surely after `unsure_silence_ms` (longer than a speaker's usual
+mid-sentence pause); an unfinished one after `max_silence_ms` of silence, unless the user goes on.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 CONTINUATION_WORDS = (
     "and,or,but,because,if,although,than,the,a,an,my,your,our,their,to,of,for,with,at,into,um,uh,er,erm,uhm"
 )
-_WORD = re.compile(r"[a-z']+")
+_WORD = re.compile(r"[a-z0-9']+")  # numbers are words: "a taxi at 6?" does not end on "at"
 _SENTENCE_END = re.compile(r"(?<![.\u2026-])[.?!][\"')\]]*$")  # one full stop, not "..." or "-."
 
 
@@ -34,6 +35,8 @@ class EndOfTurnOptions:
     threshold: float = 0.7  # the audio model's probability of "finished" that counts as finished
     continuation_words: str = CONTINUATION_WORDS  # comma-separated; "" turns the word check off
     speculate: bool = True  # start the reply on the words so far at the short silence
+    sure_threshold: float = 0.95  # from this probability on, a finished turn is answered at the short silence
+    unsure_silence_ms: int = 800  # a finished turn below `sure_threshold` is answered after this much silence
 
 
 class TurnEndModel(Protocol):
@@ -72,6 +75,15 @@ class EndOfTurn:
         except Exception:
             log.exception("the end-of-turn model failed; the silence decides this turn")
             return 0.0
+
+    def ends_after_ms(self, probability: float, text: str, punctuated: bool = False) -> int | None:
+        """The silence after which the turn is over (`text`: the transcript so far): the short one
+        when the model is sure, the unsure one when it is less so, None when it is unfinished (the
+        detector's `max_silence_ms` then decides)."""
+        if not self.finished(probability, text, punctuated):
+            return None
+        options = self.options
+        return options.short_silence_ms if probability >= options.sure_threshold else options.unsure_silence_ms
 
     def finished(self, probability: float, text: str, punctuated: bool = False) -> bool:
         """Whether the turn is over after a short silence; `text` is the transcript so far."""

@@ -1,7 +1,8 @@
 """The silence after speech, watched: at the short silence, transcribe what was said, start the
 reply unheard (speculation), and ask the end-of-turn model whether the user has finished.
 
-A finished turn ends there; an unfinished one runs on until the detector's longer silence.
+A turn the model is sure of ends there; one it finds finished but less surely ends when the
+silence reaches the unsure silence; an unfinished one runs on until the detector's longer silence.
 Speech that resumes voids all of it: the draft is forgotten and the speculative reply is
 discarded by the handler. Each watch is a task this object owns; `aclose` joins them.
 """
@@ -39,6 +40,7 @@ class EndWatch:
         self._end_now = end_now
         self._draft_timeout_s = draft_timeout_s
         self._watch: tuple[Utterance, asyncio.Task[None]] | None = None
+        self._ends_at_ms: int | None = None  # the silence at which the watched utterance ends, once decided
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -49,6 +51,10 @@ class EndWatch:
         """Each frame of an utterance in progress, after its silence was counted."""
         if utterance.quiet_ms == 0:
             self._void()
+        elif self._ends_at_ms is not None and utterance.silence_ms >= self._ends_at_ms:
+            self._ends_at_ms = None
+            log.info("turn %d: finished after %d ms of silence", utterance.turn_id, utterance.silence_ms)
+            asyncio.get_running_loop().call_soon(self._end_now, utterance)  # not from inside this frame's handling
         elif self._watch is None and self.active and utterance.silence_ms >= self.end.options.short_silence_ms:
             task = asyncio.create_task(self._run(utterance), name=f"end-of-turn-{utterance.turn_id}")
             self._watch = (utterance, task)
@@ -57,13 +63,13 @@ class EndWatch:
 
     def ended(self) -> None:
         """The utterance ended; a watch still running has nothing left to decide."""
-        watch, self._watch = self._watch, None
+        watch, self._watch, self._ends_at_ms = self._watch, None, None
         if watch is not None and watch[1] is not asyncio.current_task():
             watch[1].cancel()
 
     def _void(self) -> None:
         """Speech again: whatever the short silence started is void."""
-        watch, self._watch = self._watch, None
+        watch, self._watch, self._ends_at_ms = self._watch, None, None
         if watch is None:
             return
         utterance, task = watch
@@ -87,9 +93,13 @@ class EndWatch:
                 if text and self.end.options.speculate:
                     self._speculator.speculate(utterance, text)
             punctuated = text is not None and utterance.punctuated_drafts
-            if verdict is not None and self.end.finished(await verdict, text or utterance.partial_text, punctuated):
-                log.info("turn %d: finished after a short silence", utterance.turn_id)
-                self._end_now(utterance)
+            if verdict is not None:
+                wait_ms = self.end.ends_after_ms(await verdict, text or utterance.partial_text, punctuated)
+                if wait_ms is not None and utterance.silence_ms >= wait_ms:
+                    log.info("turn %d: finished after a short silence", utterance.turn_id)
+                    self._end_now(utterance)
+                elif wait_ms is not None:
+                    self._ends_at_ms = wait_ms  # `heard` ends it there, unless the user goes on
         finally:
             if verdict is not None and not verdict.done():
                 verdict.cancel()

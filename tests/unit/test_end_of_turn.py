@@ -12,11 +12,13 @@ from engine import events as ev
 from engine.history import AssistantMessage, UserMessage
 from engine.options import ReplyRequest
 from engine.turns.end_of_turn import EndOfTurn, EndOfTurnOptions
+from server.turn_taking import EndOfTurnSettings
 from tests.scenario import EventLog, Scenario
 
 pytestmark = pytest.mark.looptime
 FRAME_S = 0.02
 SHORT_S, MAX_S, MODEL_S = 0.2, 1.5, 0.03  # TURN_END_SHORT_SILENCE_MS, TURN_END_MAX_SILENCE_MS, inference
+UNSURE_S = 0.8  # TURN_END_UNSURE_SILENCE_MS
 GATE_LAG_S = 0.12  # webrtcvad's hangover and Silero's smoothing: 83-131 ms measured
 ZERO_LATENCY: dict[str, Any] = {"mock_asr_final_delay_ms": 0, "mock_llm_first_token_ms": 0, "mock_llm_token_ms": 0,
                 "mock_tts_first_byte_ms": 0}  # fmt: skip
@@ -71,7 +73,8 @@ async def test_a_punctuating_asrs_draft_without_a_full_stop_is_unfinished(words:
     [("Can you tell me how to get", True, True), ("Can you tell me how to get", False, False),
      ("My number is 5.5", True, True), ("It costs 5.", True, False), ("Is it 3.5?", True, False),
      ("Hello!", True, False), ('He said "go."', True, False), ("Send it to-", True, True),
-     ("a trip to Japan\u2026", True, True), ("and.", False, True), ("", True, False)],
+     ("a trip to Japan\u2026", True, True), ("and.", False, True), ("", True, False),
+     ("Book me a taxi at 6?", True, False), ("Book me a taxi at", False, True)],
 )  # fmt: skip
 def test_where_the_words_stop_says_whether_a_sentence_goes_on(text: str, punctuated: bool, trails_off: bool) -> None:
     assert EndOfTurn(EndOfTurnOptions(), model=None).trails_off(text, punctuated) is trails_off
@@ -85,6 +88,35 @@ async def test_an_unfinished_turn_waits_for_the_longer_silence(words: str, proba
     assert stopped_at - 1.0 == pytest.approx(MAX_S, abs=2 * FRAME_S)
     assert [at for at, e in log.all(ev.ReplyStarted) if at < stopped_at] == [], "nothing told before the end"
     assert first_audio_at(log, 1) - stopped_at <= 2 * FRAME_S, "the reply waited, ready, for the silence"
+
+
+async def test_a_turn_finished_but_not_surely_is_answered_after_the_unsure_silence() -> None:
+    scenario = semantic({"could you remind me": 0.8}).user_says(0.2, 1.0, "could you remind me")
+    log = await scenario.run(until=4)
+    stopped_at, _ = log.first(ev.UserSpeechStopped)
+    assert stopped_at - 1.0 == pytest.approx(UNSURE_S, abs=2 * FRAME_S)
+    assert first_audio_at(log, 1) - stopped_at <= 2 * FRAME_S, "the speculative reply waited, ready"
+    speculations = scenario.conversation.speculations
+    assert (speculations.started, speculations.adopted, speculations.discarded) == (1, 1, 0)
+
+
+@pytest.mark.parametrize(("probability", "sure_threshold", "turns"), [(0.8, 0.95, 1), (0.97, 0.95, 2), (0.97, 0.99, 1)])
+async def test_a_pause_after_words_that_sound_finished_is_answered_only_when_the_model_is_sure(
+    probability: float, sure_threshold: float, turns: int
+) -> None:
+    """ "Could you remind me | to call my mother": a 600 ms pause after a complete-sounding question
+    ends the turn only when the model's probability reaches TURN_END_SURE_THRESHOLD."""
+    scenario = semantic({"could you remind me": probability}, turn_end_sure_threshold=sure_threshold)
+    log = await scenario.user_says(0.2, 1.0, "could you remind me").user_says(1.6, 2.6, "to call my mother").run(7)
+    assert len(log.of(ev.UserSpeechStopped)) == turns
+    assert len(log.of(ev.ReplyStarted)) == turns, "each turn answered once"
+
+
+@pytest.mark.parametrize("settings", [{"turn_end_sure_threshold": 0.6}, {"turn_end_unsure_silence_ms": 100},
+                                      {"turn_end_unsure_silence_ms": 2000}])  # fmt: skip
+def test_the_end_of_turn_levels_must_be_in_order(settings: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="TURN_END_"):
+        EndOfTurnSettings(_env_file=None, **settings)
 
 
 async def test_the_user_going_on_discards_the_speculative_reply_without_a_trace() -> None:
