@@ -240,6 +240,7 @@ def unknown_variables(env_file: str | None, environ: Mapping[str, str]) -> list[
 def settings_classes() -> list[type[EnvSettings]]:
     """Every settings class, the server's first, then each provider's (for the generated docs)."""
     from server.settings import LimitSettings, SecuritySettings
+    from server.tracing import TracingSettings
     from server.turn_taking import EndOfTurnSettings, TurnTakingSettings
     from services.registry import provider_settings_classes
     from storage.settings import StorageSettings
@@ -247,5 +248,5 @@ def settings_classes() -> list[type[EnvSettings]]:
 
     return [
         Settings, TurnTakingSettings, EndOfTurnSettings, SecuritySettings, LimitSettings, StorageSettings, ToolSettings,
-        *provider_settings_classes(),
+        TracingSettings, *provider_settings_classes(),
     ]  # fmt: skip

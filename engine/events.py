@@ -114,9 +114,13 @@ class ServiceStatus:
 
 @dataclass(frozen=True)
 class TurnMetrics:
+    """Told when a reply ends: `values` in ms from the end of the user's speech, which was at loop
+    time `origin_s` (traces place their spans from it)."""
+
     turn_id: int
     values: dict[str, float | None]
     interrupted: bool
+    origin_s: float = 0.0
 
 
 @dataclass(frozen=True)

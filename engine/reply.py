@@ -182,7 +182,7 @@ class Reply:
         self._recorded = True
 
     def _finish(self, outcome: ReplyOutcome) -> None:
-        self._sink.emit(ev.TurnMetrics(self.turn_id, self._timer.report(), interrupted=outcome != "completed"))
+        self._sink.emit(ev.TurnMetrics(self.turn_id, self._timer.report(), outcome != "completed", self._timer.origin))
         usage = self._text.usage or Usage(None, None)
         self._sink.emit(ev.ReplyEnded(
             self.turn_id, self.id, outcome, self.stop_reason, usage.input_tokens, usage.output_tokens,

@@ -97,13 +97,15 @@ class ServerMetrics:
 
 
 class ObservedSink:
-    """An engine event sink that counts each event, then hands it to the protocol's router."""
+    """An engine event sink that counts each event (and traces turns, when traces are on), then
+    hands it to the protocol's router."""
 
-    def __init__(self, sink: ev.EventSink, metrics: ServerMetrics) -> None:
-        self._sink, self._observe = sink, metrics.observe
+    def __init__(self, sink: ev.EventSink, *observers: Callable[[ev.Event], None]) -> None:
+        self._sink, self._observers = sink, observers
 
     def emit(self, event: ev.Event) -> None:
-        self._observe(event)
+        for observe in self._observers:
+            observe(event)
         self._sink.emit(event)
 
     def clear_audio(self, turn_id: int) -> int:

@@ -17,6 +17,7 @@ from server.access import admission_policy, allowed_hosts, tokens
 from server.metrics import ObservedSink, ServerMetrics
 from server.settings import LimitSettings, SecuritySettings, is_loopback
 from server.shutdown import Drain
+from server.tracing import TracingSettings, TurnTracer, turn_tracer
 from server.turn_taking import EndOfTurnSettings, TurnTakingSettings, with_turn_taking
 from services.readiness import Readiness
 from services.registry import ProviderFactory
@@ -53,6 +54,7 @@ class Server:
     tokens: Tokens | None  # None: no token is required
     allowed_hosts: frozenset[str] | None
     metrics: ServerMetrics
+    tracer: TurnTracer | None  # None: no OTLP endpoint set
 
 
 def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], env_file: str | None) -> Server:
@@ -81,19 +83,21 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
     )  # fmt: skip
     admission = Admission(admission_policy(security, limits, settings.host))
     metrics = ServerMetrics(dict(providers.names.items()), lambda: len(sessions), admission.open_count)
+    tracer = turn_tracer(providers.settings_of(TracingSettings), dict(providers.names.items()))
+    observers = (metrics.observe,) if tracer is None else (metrics.observe, tracer.observe)
     engine = with_turn_taking(
         replace(settings.engine_options(limits), tools=tool_options(tool_settings)),
         providers.settings_of(TurnTakingSettings), providers.settings_of(EndOfTurnSettings),
     )  # fmt: skip
     connections = ConnectionServices(
         sessions, providers, engine, connection_limits, admission, readiness,
-        observe=lambda sink: ObservedSink(sink, metrics), tools=load_toolbox(tool_settings),
+        observe=lambda sink: ObservedSink(sink, *observers), tools=load_toolbox(tool_settings),
     )  # fmt: skip
     return Server(
         settings, security, limits, providers, sessions, readiness, connections,
         parley_protocol(settings.output_sample_rate, limits.max_text_chars),
         realtime_protocol(engine, settings.output_sample_rate, limits.max_text_chars), tokens(security, settings.host),
-        allowed_hosts(security, settings.host), metrics,
+        allowed_hosts(security, settings.host), metrics, tracer,
     )  # fmt: skip
 
 
@@ -135,6 +139,8 @@ async def running(server: Server, announce: Address | bool) -> AsyncIterator[Non
         await cancel_and_wait(tasks, 1.0)  # a model still loading finishes in its thread, unawaited
         await server.sessions.aclose()
         await server.providers.aclose()
+        if server.tracer is not None:
+            await server.tracer.aclose()
 
 
 async def warm_then_announce(server: Server, steps: list[Callable[[], None]], announce: Address | bool) -> None:

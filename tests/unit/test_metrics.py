@@ -27,7 +27,7 @@ def sample(metrics: ServerMetrics, line_start: str) -> float:
 def test_events_are_counted_and_still_reach_the_router() -> None:
     metrics = ServerMetrics({"asr": "mock", "llm": "openai", "tts": "azure"}, lambda: 4, lambda: 2)
     router = Router()
-    sink = ObservedSink(router, metrics)
+    sink = ObservedSink(router, metrics.observe)
     values: dict[str, float | None] = {
         "final_transcript_ms": 650.0, "llm_first_token_ms": 900.0, "first_sentence_ms": 1000.0,
         "tts_first_byte_ms": 1150.0, "first_audio_sent_ms": 1160.0,
