@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config import EnvSettings
 from engine import events as ev
@@ -39,6 +39,13 @@ class TracingSettings(EnvSettings):
     )
     otlp_timeout_s: float = Field(5.0, gt=0, le=60, description="Longest wait for one export to the collector.")
     otlp_service_name: str = Field("parley", description="The service.name the spans carry.")
+
+    @field_validator("otlp_traces_endpoint")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("OTLP_TRACES_ENDPOINT must be an http:// or https:// URL (OTLP/HTTP), or empty")
+        return url
 
 
 class TurnTracer:

@@ -116,3 +116,9 @@ async def test_the_server_traces_each_turn_when_an_endpoint_is_set(
     assert llm.parent_span_id == turn.span_id
     measured_ms = (llm.end_time_unix_nano - turn.start_time_unix_nano) / 1e6
     assert measured_ms == pytest.approx(metrics["llm_first_token_ms"], abs=1.0)
+
+
+@pytest.mark.parametrize("endpoint", ["localhost:4318", "grpc://collector:4317"])
+def test_an_endpoint_that_is_not_an_http_url_is_a_clear_configuration_error(endpoint: str) -> None:
+    with pytest.raises(ValueError, match="OTLP_TRACES_ENDPOINT must be an http"):
+        TracingSettings(_env_file=None, otlp_traces_endpoint=endpoint)
