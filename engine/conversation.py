@@ -255,6 +255,7 @@ class Conversation:
         a newer one waits behind is only remembered: the newer one is answered with it in view."""
         superseded = self._listener.order.superseded(user.turn_id)
         speculation = self.speculations.take(user)
+        (timer if speculation is None else speculation.timer).mark("turn_taken_ms")
         if not superseded and self.auto_respond:
             self._replies.stop(reason)
         self._summarizer.yield_to_turn()  # after the stop: an ended reply may have started a summary

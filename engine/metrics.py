@@ -6,6 +6,7 @@ import asyncio
 
 METRIC_KEYS = (
     "final_transcript_ms",
+    "turn_taken_ms",
     "llm_first_token_ms",
     "first_sentence_ms",
     "tts_first_byte_ms",
@@ -15,6 +16,9 @@ METRIC_KEYS = (
 
 class TurnTimer:
     """Marks the first time each stage is reached; `origin` is the end of user speech.
+
+    `turn_taken_ms` is when the turn was decided over and its reply began to be heard: for a
+    reply started on the words so far (speculation), later than its transcript.
 
     For spoken turns the origin is when the last voiced audio arrived (for a real-time
     client, when the user stopped talking, not when the silence window closed); for

@@ -67,6 +67,7 @@ def history_mark(history: History) -> tuple[int, str | None]:
 class Speculation:
     user: UserMessage
     reply: Reply
+    timer: TurnTimer
     sink: HeldSink
     made_on: tuple[int, str | None]
 
@@ -96,7 +97,7 @@ class Speculations:
         timer.mark("final_transcript_ms")
         made_on, held = history_mark(self._history), HeldSink(self._sink)
         reply = self._make.build(utterance.turn_id, timer, request, held, user)
-        self._current = Speculation(user, reply, held, made_on)
+        self._current = Speculation(user, reply, timer, held, made_on)
         self.started += 1
         reply.start()
 

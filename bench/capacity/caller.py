@@ -183,7 +183,7 @@ class Caller:
             self._reply.ended = True
             self.figures.lateness_ms.append(max(0.0, self._reply.worst_lateness_ms))
         elif kind == "metrics" and event.get("first_audio_sent_ms") is not None:
-            decided = event.get("final_transcript_ms")  # the turn is taken when its transcript is final
+            decided = event.get("turn_taken_ms")  # the end-of-turn decision (a speculative reply waits for it)
             if decided is not None:
                 self.figures.overhead_ms.append(event["first_audio_sent_ms"] - decided)
         elif kind == "error":

@@ -46,6 +46,7 @@ TARGETS: dict[str, tuple[list[str], dict[str, str]]] = {
     "floor": (["-m", "bench.capacity.floor", "--loop", "uvloop", "--http", "httptools"], {}),
     "parley": (["app.py"], PARLEY),
     "parley-webrtc": (["app.py"], {**PARLEY, "VAD_CONFIRM": "none"}),
+    "parley-no-smart-turn": (["app.py"], {**PARLEY, "TURN_END_MODEL": "none"}),
     "parley-asyncio": (["app.py"], {**PARLEY, "EVENT_LOOP": "asyncio", "WS_COMPRESSION": "true"}),
     "parley-no-pause": (["app.py"], {**PARLEY, "BARGE_IN_PAUSE": "false"}),  # protocol 1.3 turn taking
 }

@@ -44,6 +44,27 @@ async def test_a_finished_turn_is_answered_after_the_short_silence() -> None:
     assert (speculations.started, speculations.adopted, speculations.discarded) == (1, 1, 0)
 
 
+async def test_the_metrics_tell_when_the_turn_was_taken_apart_from_the_speculative_transcript() -> None:
+    """The reply started on the draft at the short silence is heard from the decision on: the
+    server's own cost is first audio minus the decision, not minus the draft."""
+    scenario = semantic({"what time is it": 0.9}).user_says(0.2, 1.0, "what time is it")
+    log = await scenario.run(until=4)
+    stopped_at, _ = log.first(ev.UserSpeechStopped)
+    metrics = log.first(ev.TurnMetrics)[1].values
+    assert metrics["final_transcript_ms"] == pytest.approx(SHORT_S * 1000, abs=2 * FRAME_S * 1000), "the draft"
+    assert metrics["turn_taken_ms"] == pytest.approx((stopped_at - 1.0) * 1000, abs=FRAME_S * 1000)
+    assert metrics["turn_taken_ms"] == pytest.approx(UNSURE_S * 1000, abs=2 * FRAME_S * 1000), "unsure: 800 ms"
+    assert 0 <= metrics["first_audio_sent_ms"] - metrics["turn_taken_ms"] <= FRAME_S * 1000
+
+
+async def test_without_speculation_the_turn_is_taken_with_its_final_transcript() -> None:
+    log = await Scenario(turn_end_model="none", turn_speculate=False, **ZERO_LATENCY).user_says(0.2, 1.0, "hi").run(
+        until=4
+    )
+    metrics = log.first(ev.TurnMetrics)[1].values
+    assert metrics["turn_taken_ms"] == metrics["final_transcript_ms"]
+
+
 @pytest.mark.parametrize(("background_noise", "counted_from_s"), [(False, 1.0), (True, 1.0 + GATE_LAG_S)])
 async def test_the_short_silence_counts_from_the_voices_end_not_the_gates_hangover(
     background_noise: bool, counted_from_s: float

@@ -30,7 +30,7 @@ from websocket.parley.client_messages import (  # the client's half, re-exported
 )
 from websocket.parley.error_codes import ERROR_CODES as ERROR_CODES  # the codes of `Error`
 
-PROTOCOL_VERSION = "1.4"
+PROTOCOL_VERSION = "1.5"
 
 
 # ----- server to client ------------------------------------------------------------
@@ -236,6 +236,8 @@ class Metrics(ServerMessage):
     turn_id: int
     interrupted: bool
     final_transcript_ms: float | None
+    turn_taken_ms: float | None = Field(description="when the turn was decided over (a reply started on the "
+                                        "words so far is heard only from then)")
     llm_first_token_ms: float | None
     first_sentence_ms: float | None
     tts_first_byte_ms: float | None
