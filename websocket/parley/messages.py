@@ -236,8 +236,9 @@ class Metrics(ServerMessage):
     turn_id: int
     interrupted: bool
     final_transcript_ms: float | None
-    turn_taken_ms: float | None = Field(description="when the turn was decided over (a reply started on the "
-                                        "words so far is heard only from then)")
+    turn_taken_ms: float | None = Field(
+        description="when the turn was decided over (a reply started on the words so far is heard only from then)"
+    )
     llm_first_token_ms: float | None
     first_sentence_ms: float | None
     tts_first_byte_ms: float | None
