@@ -52,4 +52,7 @@ def log_config(level: str, own_url: bool = True) -> dict[str, Any]:
     config["root"] = {"handlers": ["default"], "level": level.upper()}
     config["loggers"]["faster_whisper"] = {"level": "WARNING"}  # one line per decode otherwise
     config["formatters"]["default"]["fmt"] = "%(asctime)s %(levelprefix)s %(name)s: %(message)s"
+    # uvicorn's access formatter rebuilds the line from the record's arguments, which the redactor
+    # has already folded into the (redacted) message: print that message as every other line is
+    config["formatters"]["access"] = {**config["formatters"]["default"]}
     return config

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import logging.config
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from services.openai.settings import OpenAISettings
@@ -87,3 +89,22 @@ def test_a_clients_invalid_utf8_is_one_warning_line_without_a_traceback() -> Non
         )  # fmt: skip
     assert ClientNoise().filter(record)
     assert record.levelno == logging.WARNING and record.exc_info is None and "1007" in record.getMessage()
+
+
+def test_an_access_line_is_logged_redacted_and_without_a_logging_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """uvicorn logs each request on `uvicorn.access` with its parts as arguments; the redactor
+    folds them into the message, and the line still prints (not a "Logging error" traceback)."""
+    from server.logs import log_config
+
+    logging.config.dictConfig(log_config("info"))
+    try:
+        access = logging.getLogger("uvicorn.access")
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/metrics?token=abc.def", "1.1", 200)
+        for handler in access.handlers:
+            handler.flush()
+    finally:
+        logging.config.dictConfig(log_config("warning"))
+    captured = capsys.readouterr()
+    logged = captured.err + captured.out
+    assert "Logging error" not in logged and "Traceback" not in logged
+    assert 'GET /metrics?token=[redacted] HTTP/1.1" 200' in logged and "abc.def" not in logged
