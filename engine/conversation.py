@@ -27,7 +27,7 @@ from engine.summarizer import Summarizer
 from engine.tool_runner import ToolSession
 from engine.transcribe import transcribe
 from engine.turns.barge_in import BargeIn
-from engine.turns.end_of_turn import TurnEndModel
+from engine.turns.end_of_turn import TurnEndModel, end_of_turn_model
 from engine.turns.policy import BargeInPolicy
 from engine.utterance import Utterance
 from services.base import Providers
@@ -57,9 +57,8 @@ class Conversation:
         self._providers, self._options, self._sink = providers, options, sink
         self._policy = policy or BargeInPolicy(options.barge_in_min_ms, options.turn_taking)
         vad_share = None if is_speech else options.budgets.vad.join()
-        self._listener = Listener(
-            state, providers.asr, options.listen, sink, self, is_speech, vad_share, turn_end_model
-        )  # fmt: skip
+        model = turn_end_model or end_of_turn_model(options.listen.end_of_turn.model, options.budgets.turn_end_model)
+        self._listener = Listener(state, providers.asr, options.listen, sink, self, is_speech, vad_share, model)
         self._audio = TokenBucket(1000.0, options.listen.audio_burst_ms, loop_clock)  # ms of audio, real time
         self._text_turns = options.budgets.text_turns.join()
         self._state: ev.State | None = None

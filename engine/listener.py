@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast
 from engine import events as ev
 from engine.options import ConversationState, ListenOptions
 from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnConfig, TurnDetector, TurnEvent
-from engine.turns.end_of_turn import EndOfTurn, EndOfTurnOptions, TurnEndModel
+from engine.turns.end_of_turn import EndOfTurn, TurnEndModel
 from engine.turns.end_watch import EndWatch, Speculator
 from engine.turns.order import TurnOrder
 from engine.turns.speech_gate import SpeechGate
@@ -72,7 +72,7 @@ class Listener:
         self._resampler = self._input_resampler()
         self._gate = None if is_speech else SpeechGate(options.turn.aggressiveness, options.vad_confirm,
                                                        options.vad_confirm_threshold, vad_share)  # fmt: skip
-        self._end = EndWatch(EndOfTurn(options.end_of_turn, turn_end_model or _model(options.end_of_turn)), handler,
+        self._end = EndWatch(EndOfTurn(options.end_of_turn, turn_end_model), handler,
                              self._end_now, options.asr_final_timeout_s)  # fmt: skip
         self._turn = self._with_end(options.turn)
         self._classifier = is_speech or self._gate
@@ -276,11 +276,3 @@ class Listener:
     def _input_resampler(self) -> StreamResampler:
         """Microphone audio at the session's declared rate -> the VAD's 16 kHz."""
         return StreamResampler(self._state.settings.input_sample_rate, VAD_RATE)
-
-
-def _model(options: EndOfTurnOptions) -> TurnEndModel | None:
-    if options.model == "none":
-        return None
-    from engine.turns.smart_turn import SmartTurn
-
-    return SmartTurn()

@@ -18,7 +18,7 @@ from engine.turns.detector import TurnConfig
 from engine.turns.end_of_turn import EndOfTurnOptions
 from engine.turns.policy import TurnTakingOptions
 from services.base import ToolSpec
-from utils.rates import FairShare, loop_clock
+from utils.rates import FairShare, TokenBucket, loop_clock
 
 
 @dataclass
@@ -99,10 +99,21 @@ class ListenOptions:
 @dataclass(frozen=True)
 class EngineBudgets:
     """Process-wide budgets of CPU-costly work, shared evenly by the conversations present, so
-    no client can starve the others: Silero windows per second, typed turns per second."""
+    no client can starve the others: Silero windows per second, typed turns per second; and the
+    end-of-turn model's seconds of inference per second for the whole process (first come, first
+    served: a pause it cannot take is decided by its words)."""
 
     vad: FairShare = field(default_factory=lambda: FairShare(3000.0, 64.0, loop_clock))
     text_turns: FairShare = field(default_factory=lambda: FairShare(20.0, 3.0, loop_clock))
+    turn_end_model: TokenBucket = field(default_factory=lambda: model_budget(0.5))
+
+
+MODEL_BURST_S = 0.25  # of inference the end-of-turn model may take at once: its queue never waits longer
+
+
+def model_budget(cpu_share: float) -> TokenBucket:
+    """`cpu_share` seconds of end-of-turn inference per second (a share of one core)."""
+    return TokenBucket(cpu_share, MODEL_BURST_S, loop_clock)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from config import EnvSettings
-from engine.options import EngineOptions
+from engine.options import EngineOptions, model_budget
 from engine.turns.end_of_turn import CONTINUATION_WORDS, EndOfTurnOptions
 from engine.turns.policy import BACKCHANNELS, STOP_WORDS, TurnTakingOptions
 
@@ -85,6 +85,11 @@ class EndOfTurnSettings(EnvSettings):
         800, ge=60, le=10000, description="The silence that ends a turn the model finds finished but not surely "
         "(longer than a speaker's usual pause in mid-sentence)."
     )  # fmt: skip
+    turn_end_model_cpu_share: float = Field(
+        0.5, gt=0, le=64, description="Seconds of end-of-turn model inference per second for the whole server "
+        "(Smart Turn costs 30-50 ms a pause on one core); a pause beyond it is decided by its words alone and "
+        "answered after TURN_END_UNSURE_SILENCE_MS, instead of waiting behind the model."
+    )  # fmt: skip
     turn_end_continuation_words: str = Field(
         CONTINUATION_WORDS, description="Comma-separated words a finished turn never ends on (the transcript so far "
         "decides with the model); empty: the model alone."
@@ -115,4 +120,5 @@ class EndOfTurnSettings(EnvSettings):
 def with_turn_taking(engine: EngineOptions, taking: TurnTakingSettings, ending: EndOfTurnSettings) -> EngineOptions:
     """The engine's options with both halves of turn taking from their settings."""
     listen = replace(engine.listen, end_of_turn=ending.options())
-    return replace(engine, turn_taking=taking.options(), listen=listen)
+    budgets = replace(engine.budgets, turn_end_model=model_budget(ending.turn_end_model_cpu_share))
+    return replace(engine, turn_taking=taking.options(), listen=listen, budgets=budgets)

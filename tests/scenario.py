@@ -29,6 +29,7 @@ from engine.availability import Availability
 from engine.conversation import Conversation
 from engine.history import History
 from engine.options import SessionSettings
+from engine.turns.end_of_turn import ModelBusy
 from server.settings import LimitSettings
 from server.turn_taking import EndOfTurnSettings, TurnTakingSettings, with_turn_taking
 from server.wiring import tool_options
@@ -76,12 +77,13 @@ class ScenarioASR(MockASR):
 
 class ScenarioTurnEnd:
     """An end-of-turn model for scripted timelines: P(finished) of the speech that ended last,
-    as the scenario says (`finished={"text": 0.1}`; 0.9 for any other), after `delay_s` of
-    inference. Each call is recorded as (loop time from the origin, text)."""
+    as the scenario says (`finished={"text": 0.1}`; 0.99 for any other; None: the model is over
+    its CPU budget), after `delay_s` of inference. Each call is recorded as (loop time from the
+    origin, text)."""
 
     name = "scenario"
 
-    def __init__(self, speech: list[Speech], origin: Callable[[], float], finished: dict[str, float],
+    def __init__(self, speech: list[Speech], origin: Callable[[], float], finished: dict[str, float | None],
                  delay_s: float) -> None:  # fmt: skip
         self._speech, self._origin, self._finished, self._delay_s = speech, origin, finished, delay_s
         self.calls: list[tuple[float, str]] = []
@@ -91,8 +93,11 @@ class ScenarioTurnEnd:
         spoken = [s for s in self._speech if s.end_s <= now + FRAME_S]
         text = spoken[-1].text if spoken else ""
         self.calls.append((now, text))
+        probability = self._finished.get(text, 0.99)  # unlisted words: surely finished
+        if probability is None:
+            raise ModelBusy("the scenario's model is at its budget")
         await asyncio.sleep(self._delay_s)
-        return self._finished.get(text, 0.99)  # unlisted words: surely finished
+        return probability
 
 
 @dataclass
@@ -126,7 +131,7 @@ class EventLog:
 class Scenario:
     def __init__(
         self, *, asr_sample_rate: int = 16000, availability: Availability | None = None,
-        tools: ToolBox | None = None, session: Session | None = None, finished: dict[str, float] | None = None,
+        tools: ToolBox | None = None, session: Session | None = None, finished: dict[str, float | None] | None = None,
         model_delay_s: float = 0.03, gate_lag_s: float = 0.0, background_noise: bool = False,
         punctuating_asr: bool = False, **settings: Any,
     ) -> None:  # fmt: skip

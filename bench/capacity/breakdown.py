@@ -25,6 +25,8 @@ PARTS = {  # part -> substrings of a frame (function and file), checked leaf fir
 
 
 def part_of(frames: list[str]) -> str:
+    if any("smart_turn.py" in frame for frame in frames):  # its own thread; onnxruntime underneath
+        return "Smart Turn"
     for frame in reversed(frames):
         for part, marks in PARTS.items():
             if any(mark in frame for mark in marks):

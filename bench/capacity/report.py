@@ -22,8 +22,9 @@ FLOOR = "floor"
 LABELS = {
     "floor-asyncio": "floor, uvicorn defaults (asyncio, h11, permessage-deflate)",
     "floor": "floor (uvloop, httptools, no compression)",
-    "parley": "Parley, default VAD (webrtcvad + Silero)",
-    "parley-webrtc": "Parley, webrtcvad only",
+    "parley": "Parley, defaults (webrtcvad + Silero, Smart Turn)",
+    "parley-no-smart-turn": "Parley, default VAD, no end-of-turn model",
+    "parley-webrtc": "Parley, webrtcvad only (Smart Turn on)",
     "parley-asyncio": "Parley, default VAD, on uvicorn defaults",
 }
 

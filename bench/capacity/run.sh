@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/setup.sh requirements-dev.txt
-targets=floor-asyncio,floor,parley,parley-webrtc,parley-asyncio
+targets=floor-asyncio,floor,parley,parley-no-smart-turn,parley-webrtc
 if [ "${1:-}" = "--quick" ]; then
   .venv/bin/python -m bench.capacity.sweep --steps 1,10 --window 5 --targets floor,parley \
     --json bench/results/capacity-quick.json
@@ -14,6 +14,6 @@ if [ "${1:-}" = "--quick" ]; then
 fi
 .venv/bin/python -m bench.capacity.sweep --steps 1,10,20,50,100,200,300 --window 10 --targets "$targets" \
   --profile zero --json docs/benchmarks/capacity-zero.json
-.venv/bin/python -m bench.capacity.sweep --steps 10,50,100,200 --window 10 --targets floor,parley,parley-webrtc \
+.venv/bin/python -m bench.capacity.sweep --steps 10,50,100,200 --window 10 --targets floor,parley,parley-no-smart-turn \
   --profile realistic --json docs/benchmarks/capacity-realistic.json
 .venv/bin/python -m bench.capacity.report --plots

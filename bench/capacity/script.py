@@ -1,8 +1,10 @@
 """The scripted caller's audio, prepared once: 20 ms frames with their header flags.
 
-Every caller plays the same two recordings (tests/data): a question, then, about a second
-into each reply, a cut-in whose words become the next question. Frames carry the energy and
-silence flags of the protocol, so the transport floor can follow the script without any VAD.
+Every caller plays the same two recordings (the ends of two pause-corpus sentences, which
+Smart Turn hears as finished, p 0.99: the end of turn is the common, short-silence one): a
+question, then, about a second into each reply, a cut-in whose words become the next
+question. Frames carry the energy and silence flags of the protocol, so the transport floor
+can follow the script without any VAD.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ class Utterance:
     end_ms: float  # just after the last voiced frame
 
 
-def utterance(name: str) -> Utterance:
-    pcm = load_speech(name, RATE)
+def utterance(name: str, from_ms: int = 0) -> Utterance:
+    """tests/data/`name`.wav from `from_ms` on, as the caller sends it."""
+    pcm = load_speech(name, RATE)[from_ms * RATE // 1000 * 2 :]
     pcm += bytes(-len(pcm) % FRAME_BYTES)
     frames = tuple(pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES))
     vad = webrtcvad.Vad(2)

@@ -39,7 +39,7 @@ PROFILES = {  # mock providers: none of their own latency, or a realistic cloud'
 PARLEY = {
     "ASR_PROVIDER": "mock", "LLM_PROVIDER": "mock", "TTS_PROVIDER": "mock", "MOCK_LLM_SENTENCES": "3",
     "INPUT_SAMPLE_RATE": "16000", "MAX_SESSIONS": "2000", "MAX_SESSIONS_PER_ADDRESS": "2000",
-    "MAX_CONNECTIONS_PER_ADDRESS": "2000", "LOG_LEVEL": "warning",
+    "MAX_CONNECTIONS_PER_ADDRESS": "2000", "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "warning"),
 }  # fmt: skip
 TARGETS: dict[str, tuple[list[str], dict[str, str]]] = {
     "floor-asyncio": (["-m", "bench.capacity.floor", "--loop", "asyncio", "--http", "h11", "--deflate"], {}),
@@ -79,7 +79,8 @@ async def step(target: str, n: int, port: int, args: argparse.Namespace) -> dict
     try:
         await wait_ready(url)
         idle_rss = process.rss_mb()
-        question, cut_in = utterance("mountains"), utterance("rivers")
+        question = utterance("pause_corpus/pause-36", 2124)  # "Saturday or Sunday?"
+        cut_in = utterance("pause_corpus/pause-08", 2147)  # "is to wait until Monday."
         ramp_s = max(1.0, n / 50)
         callers = [Caller(question, cut_in, ramp_s * i / n) for i in range(n)]
         ticker = Ticker()

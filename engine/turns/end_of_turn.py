@@ -6,6 +6,9 @@ whatever its melody; nor is one that a punctuating ASR such as Whisper leaves wi
 full stop, or ends with "..."). A turn the model is sure of ends after `short_silence_ms`; one
 it finds finished but less surely after `unsure_silence_ms` (longer than a speaker's usual
 mid-sentence pause); an unfinished one after `max_silence_ms` of silence, unless the user goes on.
+When the model is too busy to hear a pause (its CPU budget is spent), the words decide alone:
+finished words end the turn after `unsure_silence_ms`, so an overloaded server answers a little
+later instead of queueing every turn behind the model.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from utils.rates import TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,21 @@ class TurnEndModel(Protocol):
     name: str
 
     async def probability(self, pcm16k: bytes) -> float:
-        """P(the speech, 16 kHz PCM16 ending now, is a finished turn)."""
+        """P(the speech, 16 kHz PCM16 ending now, is a finished turn); raises ModelBusy when the
+        model's budget cannot take it now."""
+
+
+class ModelBusy(Exception):
+    """The end-of-turn model's CPU budget is spent: this pause is decided without it."""
+
+
+def end_of_turn_model(name: Literal["smart_turn", "none"], budget: TokenBucket | None) -> TurnEndModel | None:
+    """The model a conversation hears pauses with; `budget`: seconds of inference per second, process-wide."""
+    if name == "none":
+        return None
+    from engine.turns.smart_turn import SmartTurn
+
+    return SmartTurn(budget)
 
 
 class EndOfTurn:
@@ -66,23 +86,30 @@ class EndOfTurn:
             return True
         return bool(words) and words[-1] in self._continuations
 
-    async def probability(self, pcm16k: bytes) -> float:
-        """The model's P(finished) for speech ending now; 0 without a model or when it fails."""
+    async def probability(self, pcm16k: bytes) -> float | None:
+        """The model's P(finished) for speech ending now; 0 without a model or when it fails, None
+        when it is too busy to hear this pause (the words then decide)."""
         if self._model is None:
             return 0.0
         try:
             return await self._model.probability(pcm16k)
+        except ModelBusy:
+            log.info("the end-of-turn model is at its CPU budget; the words decide this pause")
+            return None
         except Exception:
             log.exception("the end-of-turn model failed; the silence decides this turn")
             return 0.0
 
-    def ends_after_ms(self, probability: float, text: str, punctuated: bool = False) -> int | None:
+    def ends_after_ms(self, probability: float | None, text: str, punctuated: bool = False) -> int | None:
         """The silence after which the turn is over (`text`: the transcript so far): the short one
-        when the model is sure, the unsure one when it is less so, None when it is unfinished (the
-        detector's `max_silence_ms` then decides)."""
+        when the model is sure, the unsure one when it is less so or could not hear the pause
+        (None) and the words are finished, None when it is unfinished (the detector's
+        `max_silence_ms` then decides)."""
+        options = self.options
+        if probability is None:
+            return None if self.trails_off(text, punctuated) else options.unsure_silence_ms
         if not self.finished(probability, text, punctuated):
             return None
-        options = self.options
         return options.short_silence_ms if probability >= options.sure_threshold else options.unsure_silence_ms
 
     def finished(self, probability: float, text: str, punctuated: bool = False) -> bool:

@@ -6,13 +6,17 @@ the user has finished. The model file ships inside the pipecat-ai wheel, install
 --no-deps from requirements-models.txt; it is read from there without importing Pipecat.
 
 One ONNX session for the process, run on one thread of its own so a 30-50 ms inference
-never blocks the event loop and never competes with itself.
+never blocks the event loop and never competes with itself. Its CPU is a process-wide budget
+(TURN_END_MODEL_CPU_SHARE): each pause is charged the measured cost of an inference, and one
+beyond the budget is refused (ModelBusy) rather than queued, so under load turns are decided a
+little later by their words instead of every turn waiting behind the model.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -20,12 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from engine.turns.end_of_turn import ModelBusy
 from engine.turns.log_mel import last_window, log_mel
+from utils.rates import TokenBucket
 
 MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 _lock = threading.Lock()
 _model: Any = None
 _executor: ThreadPoolExecutor | None = None
+_cost_s = 0.05  # one inference, as last measured (an exponential average; a first guess until then)
 
 
 def model_path() -> Path:
@@ -71,18 +78,32 @@ def load() -> None:
 
 def probability_now(pcm16k: bytes) -> float:
     """P(the turn is complete) for 16 kHz PCM16 speech ending now; runs on the calling thread."""
+    global _cost_s
     session = _session()
+    began = time.perf_counter()
     audio = np.frombuffer(pcm16k, dtype=np.int16).astype(np.float32) / 32768.0
     features = log_mel(last_window(audio))[None, :, :]
     output = session.run(None, {"input_features": features})
+    _cost_s = 0.8 * _cost_s + 0.2 * (time.perf_counter() - began)
     return float(np.asarray(output[0]).reshape(-1)[0])
 
 
+def cost_s() -> float:
+    """What one inference costs on this machine, as measured."""
+    return _cost_s
+
+
 class SmartTurn:
-    """The end-of-turn model of the engine: `await probability(pcm16k)` off the event loop."""
+    """The end-of-turn model of the engine: `await probability(pcm16k)` off the event loop,
+    within `budget` (seconds of inference per second for the process; None: unbounded)."""
 
     name = "smart_turn"
 
+    def __init__(self, budget: TokenBucket | None = None) -> None:
+        self._budget = budget
+
     async def probability(self, pcm16k: bytes) -> float:
         """Computed on the model's thread (which loads the model there if warm-up has not)."""
+        if self._budget is not None and not self._budget.take(_cost_s):
+            raise ModelBusy(f"over {self._budget.rate:g} s of inference per second")
         return await asyncio.get_running_loop().run_in_executor(_thread(), probability_now, pcm16k)

@@ -12,7 +12,9 @@ from engine import events as ev
 from engine.history import AssistantMessage, UserMessage
 from engine.options import ReplyRequest
 from engine.turns.end_of_turn import EndOfTurn, EndOfTurnOptions
+from engine.turns.smart_turn import SmartTurn
 from server.turn_taking import EndOfTurnSettings
+from tests.recording import RecordingSink
 from tests.scenario import EventLog, Scenario
 
 pytestmark = pytest.mark.looptime
@@ -24,7 +26,7 @@ ZERO_LATENCY: dict[str, Any] = {"mock_asr_final_delay_ms": 0, "mock_llm_first_to
                 "mock_tts_first_byte_ms": 0}  # fmt: skip
 
 
-def semantic(finished: dict[str, float], **settings: Any) -> Scenario:
+def semantic(finished: dict[str, float | None], **settings: Any) -> Scenario:
     return Scenario(finished=finished, model_delay_s=MODEL_S, turn_end_model="smart_turn", **{**ZERO_LATENCY,
                     **settings})  # fmt: skip
 
@@ -114,6 +116,17 @@ async def test_an_unfinished_turn_waits_for_the_longer_silence(words: str, proba
     assert first_audio_at(log, 1) - stopped_at <= 2 * FRAME_S, "the reply waited, ready, for the silence"
 
 
+@pytest.mark.parametrize(("words", "ends_at_s"), [("what time is it", UNSURE_S), ("I want to book a table for", MAX_S)])
+async def test_a_pause_the_model_is_too_busy_to_hear_is_decided_by_its_words(words: str, ends_at_s: float) -> None:
+    """Over the model's CPU budget a pause is not queued behind it: finished words end the turn
+    after the unsure silence, words that trail off after the longest."""
+    scenario = semantic({words: None}).user_says(0.2, 1.0, words)
+    log = await scenario.run(until=5)
+    stopped_at, _ = log.first(ev.UserSpeechStopped)
+    assert stopped_at - 1.0 == pytest.approx(ends_at_s, abs=2 * FRAME_S)
+    assert first_audio_at(log, 1) - stopped_at <= 2 * FRAME_S, "the speculative reply waited, ready"
+
+
 async def test_a_turn_finished_but_not_surely_is_answered_after_the_unsure_silence() -> None:
     scenario = semantic({"could you remind me": 0.8}).user_says(0.2, 1.0, "could you remind me")
     log = await scenario.run(until=4)
@@ -141,6 +154,14 @@ async def test_a_pause_after_words_that_sound_finished_is_answered_only_when_the
 def test_the_end_of_turn_levels_must_be_in_order(settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="TURN_END_"):
         EndOfTurnSettings(_env_file=None, **settings)
+
+
+async def test_the_models_cpu_budget_comes_from_the_servers_options() -> None:
+    """The server builds its engine options once, so every conversation draws on one budget."""
+    conversation = Scenario(turn_end_model="smart_turn", turn_end_model_cpu_share=0.25).build(RecordingSink())[1]
+    model = conversation._listener._end.end._model
+    assert isinstance(model, SmartTurn) and model._budget is conversation._options.budgets.turn_end_model
+    assert model._budget.rate == 0.25
 
 
 async def test_the_user_going_on_discards_the_speculative_reply_without_a_trace() -> None:

@@ -15,8 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.options import MODEL_BURST_S
 from engine.turns import smart_turn
+from engine.turns.end_of_turn import ModelBusy
 from engine.turns.log_mel import last_window, log_mel
+from utils.rates import TokenBucket
 
 CORPUS = Path(__file__).parent.parent / "data" / "pause_corpus"
 QUIET_200_MS = bytes(6400)
@@ -58,3 +61,30 @@ async def test_inference_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(smart_turn, "probability_now", spy)
     probability = await asyncio.wait_for(smart_turn.SmartTurn().probability(pcm + QUIET_200_MS), 10)
     assert 0.5 <= probability <= 1 and seen and seen[0].startswith("smart-turn")
+
+
+async def test_the_model_takes_pauses_within_its_cpu_budget_and_refuses_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each pause is charged what an inference costs; beyond the budget's burst the model refuses
+    (the words decide) rather than queue, and it hears pauses again as the budget refills."""
+    cost_s, share = 0.1, 0.5
+    now = [0.0]
+    monkeypatch.setattr(smart_turn, "_cost_s", cost_s)
+    monkeypatch.setattr(smart_turn, "probability_now", lambda pcm: 0.9)
+    model = smart_turn.SmartTurn(TokenBucket(share, MODEL_BURST_S, lambda: now[0]))
+    heard_at_once = int(MODEL_BURST_S / cost_s)
+    for _ in range(heard_at_once):
+        assert await model.probability(QUIET_200_MS) == 0.9
+    with pytest.raises(ModelBusy):
+        await model.probability(QUIET_200_MS)
+    now[0] += cost_s / share  # the budget has refilled one inference
+    assert await model.probability(QUIET_200_MS) == 0.9
+    with pytest.raises(ModelBusy):
+        await model.probability(QUIET_200_MS)
+
+
+def test_an_inference_is_timed_where_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(smart_turn, "_cost_s", 10.0)
+    smart_turn.probability_now(QUIET_200_MS)
+    assert 0 < smart_turn.cost_s() < 10.0, "the measured cost pulls the estimate towards it"
