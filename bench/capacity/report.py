@@ -60,8 +60,8 @@ def render(data: dict[str, Any]) -> str:
         lines.append(f"| {LABELS.get(target, target)} | {cap}{note} | {cap / floor_capacity:.2f} |"
                      if floor_capacity else f"| {LABELS.get(target, target)} | {cap}{note} | |")  # fmt: skip
     lines += ["", "| target | N | CPU s per session-minute (x floor) | response p50 / p95 ms | barge-in stop p95 ms "
-              "| old audio after onset p95 ms | set-up p95 ms | RSS MB (per session) | loop lag p95 ms | failures |",
-              "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+              "| old audio after onset p95 ms | server overhead p95 ms | set-up p95 ms | RSS MB (per session) "
+              "| loop lag p95 ms | failures |", "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for target, steps in results.items():
         for s in steps:
             base = floor.get(s["sessions"], {}).get("cpu_s_per_session_minute")
@@ -71,6 +71,7 @@ def render(data: dict[str, Any]) -> str:
                 f"| {target} | {s['sessions']} | {cpu:.3f}{ratio(cpu, base) if target != FLOOR else ''} "
                 f"| {s['response_ms'].get('p50')} / {s['response_ms'].get('p95')} "
                 f"| {s['barge_in_stop_ms'].get('p95')} | {s['old_audio_after_onset_ms'].get('p95')} "
+                f"| {(s.get('server_overhead_ms') or {}).get('p95', '')} "
                 f"| {s['setup_ms'].get('p95')} | {s['rss_mb']} ({s['rss_mb_per_session']}) "
                 f"| {'' if lag is None else f'<= {lag:g}'} | {s['failures']}{'' if s['passed'] else ' (bar not met)'} |"
             )
