@@ -87,8 +87,9 @@ class EndOfTurnSettings(EnvSettings):
     )  # fmt: skip
     turn_end_model_cpu_share: float = Field(
         0.5, gt=0, le=64, description="Seconds of end-of-turn model inference per second for the whole server "
-        "(Smart Turn costs 30-50 ms a pause on one core); a pause beyond it is decided by its words alone and "
-        "answered after TURN_END_UNSURE_SILENCE_MS, instead of waiting behind the model."
+        "(Smart Turn costs 30-50 ms a pause on one core; one thread per core of it, at a lower priority than the "
+        "audio); a pause beyond it is decided by its words alone and answered after TURN_END_UNSURE_SILENCE_MS, "
+        "instead of waiting behind the model."
     )  # fmt: skip
     turn_end_continuation_words: str = Field(
         CONTINUATION_WORDS, description="Comma-separated words a finished turn never ends on (the transcript so far "

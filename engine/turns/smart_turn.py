@@ -5,8 +5,10 @@ A Whisper-tiny-sized encoder with a classifier head (8.7 MB ONNX, int8) that hea
 the user has finished. The model file ships inside the pipecat-ai wheel, installed with
 --no-deps from requirements-models.txt; it is read from there without importing Pipecat.
 
-One ONNX session for the process, run on one thread of its own so a 30-50 ms inference
-never blocks the event loop and never competes with itself. Its CPU is a process-wide budget
+One ONNX session for the process, run on a thread of its own (one per core of its budget) so
+a 30-50 ms inference never blocks the event loop and never competes with itself; on Linux that thread runs at a
+lower priority (MODEL_NICENESS), so on a full core the event loop (audio, barge-in) runs first
+and the model takes what is left. Its CPU is a process-wide budget
 (TURN_END_MODEL_CPU_SHARE): each pause is charged the measured cost of an inference, and one
 beyond the budget is refused (ModelBusy) rather than queued, so under load turns are decided a
 little later by their words instead of every turn waiting behind the model.
@@ -15,6 +17,9 @@ little later by their words instead of every turn waiting behind the model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +36,8 @@ from utils.rates import TokenBucket
 MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 _lock = threading.Lock()
 _model: Any = None
-_executor: ThreadPoolExecutor | None = None
+_executors: dict[int, ThreadPoolExecutor] = {}  # by thread count
+MODEL_NICENESS = 10  # added to the thread's niceness: about a tenth of a core the event loop wants whole
 _cost_s = 0.05  # one inference, as last measured (an exponential average; a first guess until then)
 
 
@@ -61,13 +67,21 @@ def _session() -> Any:
         return _model
 
 
-def _thread() -> ThreadPoolExecutor:
-    """The model's own thread (made on first use; making it loads nothing)."""
-    global _executor
+def _threads(count: int = 1) -> ThreadPoolExecutor:
+    """The model's own threads (made on first use; making them loads nothing): one per core of
+    its budget, so a budget over one core can be spent."""
     with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(1, thread_name_prefix="smart-turn")
-        return _executor
+        if count not in _executors:
+            _executors[count] = ThreadPoolExecutor(count, "smart-turn", initializer=_yield_to_the_loop)
+        return _executors[count]
+
+
+def _yield_to_the_loop() -> None:
+    """On the model's thread: lower its priority (Linux niceness is per thread). An inference
+    slowed by a busy core is measured slower, so the budget then admits fewer pauses."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not permitted: run as is
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + MODEL_NICENESS))
 
 
 def load() -> None:
@@ -101,9 +115,10 @@ class SmartTurn:
 
     def __init__(self, budget: TokenBucket | None = None) -> None:
         self._budget = budget
+        self._threads = _threads(1 if budget is None else max(1, math.ceil(budget.rate)))
 
     async def probability(self, pcm16k: bytes) -> float:
         """Computed on the model's thread (which loads the model there if warm-up has not)."""
         if self._budget is not None and not self._budget.take(_cost_s):
             raise ModelBusy(f"over {self._budget.rate:g} s of inference per second")
-        return await asyncio.get_running_loop().run_in_executor(_thread(), probability_now, pcm16k)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, probability_now, pcm16k)

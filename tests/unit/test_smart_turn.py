@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import sys
 import threading
 import wave
@@ -88,3 +89,17 @@ def test_an_inference_is_timed_where_it_runs(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(smart_turn, "_cost_s", 10.0)
     smart_turn.probability_now(QUIET_200_MS)
     assert 0 < smart_turn.cost_s() < 10.0, "the measured cost pulls the estimate towards it"
+
+
+def test_the_models_thread_yields_the_core_to_the_event_loop() -> None:
+    """On a full core the audio path runs first: the model's thread has a lower priority."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread niceness is Linux's")
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    model = smart_turn._threads().submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result(10)
+    assert model == min(19, own + smart_turn.MODEL_NICENESS)
+
+
+def test_a_budget_over_one_core_has_a_thread_per_core() -> None:
+    assert smart_turn.SmartTurn(TokenBucket(2.5, 0.25))._threads._max_workers == 3
+    assert smart_turn.SmartTurn(TokenBucket(0.5, 0.25))._threads._max_workers == 1
