@@ -25,6 +25,7 @@ LABELS = {
     "parley": "Parley, defaults (webrtcvad + Silero, Smart Turn)",
     "parley-no-smart-turn": "Parley, default VAD, no end-of-turn model",
     "parley-webrtc": "Parley, webrtcvad only (Smart Turn on)",
+    "pipecat": "Pipecat 1.14 (Silero VAD, Smart Turn v3: its defaults)",
     "parley-asyncio": "Parley, default VAD, on uvicorn defaults",
 }
 

@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/setup.sh requirements-dev.txt
-targets=floor-asyncio,floor,parley,parley-no-smart-turn,parley-webrtc
+bash bench/capacity/pipecat.sh  # Pipecat in an environment of its own
+targets=floor-asyncio,floor,parley,parley-no-smart-turn,parley-webrtc,pipecat
 if [ "${1:-}" = "--quick" ]; then
   .venv/bin/python -m bench.capacity.sweep --steps 1,10 --window 5 --targets floor,parley \
     --json bench/results/capacity-quick.json

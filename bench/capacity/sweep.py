@@ -49,15 +49,18 @@ TARGETS: dict[str, tuple[list[str], dict[str, str]]] = {
     "parley-no-smart-turn": (["app.py"], {**PARLEY, "TURN_END_MODEL": "none"}),
     "parley-asyncio": (["app.py"], {**PARLEY, "EVENT_LOOP": "asyncio", "WS_COMPRESSION": "true"}),
     "parley-no-pause": (["app.py"], {**PARLEY, "BARGE_IN_PAUSE": "false"}),  # protocol 1.3 turn taking
+    "pipecat": (["bench/capacity/pipecat_server.py"], {}),  # in its own environment (bench/capacity/pipecat.sh)
 }
+PIPECAT_PYTHON = ROOT / ".venv-pipecat" / "bin" / "python"
 
 
 def start(target: str, port: int, profile: str) -> subprocess.Popen[bytes]:
     args, settings = TARGETS[target]
     env = {**os.environ, **settings, **(PROFILES[profile] if settings else {}), "PORT": str(port), "HOST": "127.0.0.1"}
-    if target.startswith("floor"):
+    if not settings:  # the floor and Pipecat take their port as an argument
         args = [*args, "--port", str(port)]
-    return subprocess.Popen(["taskset", "-c", "0", sys.executable, *args], cwd=ROOT, env=env)
+    python = str(PIPECAT_PYTHON) if target == "pipecat" else sys.executable
+    return subprocess.Popen(["taskset", "-c", "0", python, *args], cwd=ROOT, env=env)
 
 
 async def wait_ready(url: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted(p for p in ROOT.rglob("*.py") if not {".venv", "node_modules"} & set(p.parts))
+SOURCES = sorted(p for p in ROOT.rglob("*.py") if not {".venv", ".venv-pipecat", "node_modules"} & set(p.parts))
 PARLEY = (
     "app",
     "config",
