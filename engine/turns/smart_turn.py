@@ -5,13 +5,13 @@ A Whisper-tiny-sized encoder with a classifier head (8.7 MB ONNX, int8) that hea
 the user has finished. The model file ships inside the pipecat-ai wheel, installed with
 --no-deps from requirements-models.txt; it is read from there without importing Pipecat.
 
-One ONNX session for the process, run on a thread of its own (one per core of its budget) so
-a 30-50 ms inference never blocks the event loop and never competes with itself; on Linux that thread runs at a
-lower priority (MODEL_NICENESS), so on a full core the event loop (audio, barge-in) runs first
-and the model takes what is left. Its CPU is a process-wide budget
-(TURN_END_MODEL_CPU_SHARE): each pause is charged the measured cost of an inference, and one
-beyond the budget is refused (ModelBusy) rather than queued, so under load turns are decided a
-little later by their words instead of every turn waiting behind the model.
+One ONNX session for the process, run on threads of its own (one per core of its budget) so
+a 30-50 ms inference never blocks the event loop; on Linux they run at a lower priority
+(MODEL_NICENESS), so on a full core the event loop (audio, barge-in) runs first and the model
+takes what is left. Its CPU is a process-wide budget (TURN_END_MODEL_CPU_SHARE): each pause is
+charged the measured (wall) time of an inference, and one beyond the budget is refused
+(ModelBusy) rather than queued, so under load turns are decided a little later by their words
+instead of every turn waiting behind the model.
 """
 
 from __future__ import annotations
