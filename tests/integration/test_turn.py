@@ -47,12 +47,10 @@ async def test_spoken_turn_message_sequence(start_server: StartServer) -> None:
     assert abs(client.audio_ms(turn_id) - end["audio_ms"]) < 1
 
     metrics = client.of_type("metrics")[0]
-    assert metrics["interrupted"] is False
     values = [metrics[key] for key in METRIC_KEYS]
-    assert all(v is not None and v >= 0 for v in values), metrics
+    assert metrics["interrupted"] is False and None not in values and min(values) >= 0, metrics
     stages = [metrics[key] for key in METRIC_KEYS if key != "turn_taken_ms"]  # a reply may start before it
-    assert stages == sorted(stages), "stages are reached in pipeline order"
-    assert metrics["final_transcript_ms"] <= metrics["turn_taken_ms"] <= metrics["first_audio_sent_ms"]
+    assert stages == sorted(stages) and stages[0] <= metrics["turn_taken_ms"] <= stages[-1], "in pipeline order"
 
     history = history_rows(server.session(client.session_id))
     assert history == [
