@@ -2,7 +2,8 @@
 
 Per-turn latency of each stage of the `metrics` message, barge-in and pause latency,
 interruptions by reason, resumed pauses, errors by code, provider latency and failures by
-provider, sessions and connections, and event-loop lag. Fed by observing engine events on
+provider, sessions and connections, event-loop lag, and the pauses the end-of-turn model was
+too busy to hear. Fed by observing engine events on
 their way to the protocol router (`ObservedSink`), so every protocol counts alike. One
 registry per server (tests build many).
 """
@@ -10,9 +11,11 @@ registry per server (tests build many).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from engine import events as ev
 
@@ -29,8 +32,9 @@ PROVIDER_STAGES = {
 
 class ServerMetrics:
     def __init__(
-        self, providers: Mapping[str, str], sessions: Callable[[], int], connections: Callable[[], int]
-    ) -> None:
+        self, providers: Mapping[str, str], sessions: Callable[[], int], connections: Callable[[], int],
+        model_refused: Callable[[], int] = lambda: 0,
+    ) -> None:  # fmt: skip
         self.registry = registry = CollectorRegistry()
         self._providers = dict(providers)
         self.stage = Histogram("parley_turn_stage_seconds", "Time from the end of the user's speech to each stage "
@@ -55,6 +59,9 @@ class ServerMetrics:
         Gauge("parley_sessions", "Sessions held (connected or awaiting a reconnect).",
               registry=registry).set_function(sessions)  # fmt: skip
         Gauge("parley_connections", "WebSocket connections open.", registry=registry).set_function(connections)
+        registry.register(CountedElsewhere("parley_turn_end_model_refused", "Pauses the end-of-turn model was too "
+                                           "busy to hear (over TURN_END_MODEL_CPU_SHARE): their words decided.",
+                                           model_refused))  # fmt: skip
 
     def observe(self, event: ev.Event) -> None:
         """Count one engine event; audio frames (most events) cost one isinstance check."""
@@ -110,3 +117,13 @@ class ObservedSink:
 
     def clear_audio(self, turn_id: int) -> int:
         return self._sink.clear_audio(turn_id)
+
+
+class CountedElsewhere(Collector):
+    """A counter kept by its owner (a budget's refusals), read when Prometheus scrapes."""
+
+    def __init__(self, name: str, documentation: str, read: Callable[[], int]) -> None:
+        self._name, self._documentation, self._read = name, documentation, read
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(self._name, self._documentation, value=self._read())

@@ -82,13 +82,15 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
         limits.connection_idle_timeout_s,
     )  # fmt: skip
     admission = Admission(admission_policy(security, limits, settings.host))
-    metrics = ServerMetrics(dict(providers.names.items()), lambda: len(sessions), admission.open_count)
-    tracer = turn_tracer(providers.settings_of(TracingSettings), dict(providers.names.items()))
-    observers = (metrics.observe,) if tracer is None else (metrics.observe, tracer.observe)
     engine = with_turn_taking(
         replace(settings.engine_options(limits), tools=tool_options(tool_settings)),
         providers.settings_of(TurnTakingSettings), providers.settings_of(EndOfTurnSettings),
     )  # fmt: skip
+    model_budget = engine.budgets.turn_end_model
+    metrics = ServerMetrics(dict(providers.names.items()), lambda: len(sessions), admission.open_count,
+                            lambda: model_budget.refused)  # fmt: skip
+    tracer = turn_tracer(providers.settings_of(TracingSettings), dict(providers.names.items()))
+    observers = (metrics.observe,) if tracer is None else (metrics.observe, tracer.observe)
     connections = ConnectionServices(
         sessions, providers, engine, connection_limits, admission, readiness,
         observe=lambda sink: ObservedSink(sink, *observers), tools=load_toolbox(tool_settings),

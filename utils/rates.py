@@ -27,6 +27,7 @@ class TokenBucket:
         self._clock = clock
         self._tokens = burst
         self._at: float | None = None  # read on first use, so a bucket may be made off the loop
+        self.refused = 0  # takes refused so far (what an operator counts)
 
     def take(self, cost: float = 1.0) -> bool:
         """Spend `cost` units if there are that many; False (spending nothing) otherwise."""
@@ -35,6 +36,7 @@ class TokenBucket:
         self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
         self._at = now
         if self._tokens < cost:
+            self.refused += 1
             return False
         self._tokens -= cost
         return True

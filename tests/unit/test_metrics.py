@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine import events as ev
 from server.metrics import ObservedSink, ServerMetrics
+from utils.rates import TokenBucket
 
 
 class Router:
@@ -60,3 +61,11 @@ def test_events_are_counted_and_still_reach_the_router() -> None:
     assert sample(metrics, 'parley_errors_total{code="bad_json"}') == 1
     assert sample(metrics, 'parley_provider_failures_total{code="rate_limited",kind="llm",provider="openai"}') == 1
     assert (sample(metrics, "parley_sessions"), sample(metrics, "parley_connections")) == (4, 2)
+
+
+def test_the_pauses_the_model_was_too_busy_to_hear_are_counted_from_its_budget() -> None:
+    budget = TokenBucket(0.5, 0.1, clock=lambda: 0.0)
+    metrics = ServerMetrics({}, lambda: 0, lambda: 0, lambda: budget.refused)
+    assert sample(metrics, "parley_turn_end_model_refused_total") == 0
+    assert budget.take(0.1) and not budget.take(0.1) and not budget.take(0.1)
+    assert sample(metrics, "parley_turn_end_model_refused_total") == 2
