@@ -3,9 +3,8 @@
 Per-turn latency of each stage of the `metrics` message, barge-in and pause latency,
 interruptions by reason, resumed pauses, errors by code, provider latency and failures by
 provider, sessions and connections, event-loop lag, and the pauses the end-of-turn model was
-too busy to hear. Fed by observing engine events on
-their way to the protocol router (`ObservedSink`), so every protocol counts alike. One
-registry per server (tests build many).
+too busy to hear. Fed by observing engine events on their way to the protocol router
+(`ObservedSink`), so every protocol counts alike. One registry per server (tests build many).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Capacity sweep: N scripted callers against one server process pinned to one core.
 
-For each target (the transport floor, Parley with its default VAD, Parley with webrtcvad
-only) and N in the steps, in one run: start the server pinned to core 0 (the callers run
+For each target (the transport floor, Parley with its defaults and variants, Pipecat) and N
+in the steps, in one run: start the server pinned to core 0 (the callers run
 here, on core 1), ramp N callers in, measure a steady window, and stop a target at the first
 step where p95 response > 2 s, p95 jitter > 40 ms, or any session fails.
 
 Usage: python -m bench.capacity.sweep [--steps 1,10,20,50,100,200] [--window 20]
        [--targets floor,parley,parley-webrtc] [--profile zero|realistic] [--json out.json]
+BENCH_LOG_LEVEL=info shows Parley's own log lines (turn decisions) during a run.
 """
 
 from __future__ import annotations
@@ -63,10 +64,12 @@ def start(target: str, port: int, profile: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(["taskset", "-c", "0", python, *args], cwd=ROOT, env=env)
 
 
-async def wait_ready(url: str) -> None:
+async def wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
     from websockets.asyncio.client import connect
 
     for _ in range(600):
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited ({server.returncode}) before it was ready")
         with contextlib.suppress(OSError, asyncio.TimeoutError):
             async with connect(url, open_timeout=2) as ws:
                 await asyncio.wait_for(ws.recv(), 5)
@@ -80,7 +83,7 @@ async def step(target: str, n: int, port: int, args: argparse.Namespace) -> dict
     process = Process(server.pid)
     url = f"ws://127.0.0.1:{port}/ws"
     try:
-        await wait_ready(url)
+        await wait_ready(url, server)
         idle_rss = process.rss_mb()
         question = utterance("pause_corpus/pause-36", 2124)  # "Saturday or Sunday?"
         cut_in = utterance("pause_corpus/pause-08", 2147)  # "is to wait until Monday."
