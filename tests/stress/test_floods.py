@@ -115,6 +115,11 @@ async def peak_memory(server: Any, peak: list[float]) -> None:
         await asyncio.sleep(0.1)
 
 
+def released(now: dict[str, Any], baseline: dict[str, Any]) -> bool:
+    """Every attacking socket and the tasks that served it are gone (the test's own sessions closed too)."""
+    return bool(now["open_fds"] <= baseline["open_fds"] + 2 and now["tasks"] <= baseline["tasks"] + 2)
+
+
 async def test_a_hundred_attackers_do_not_starve_a_neighbour_or_lock_newcomers_out(server_process: Any) -> None:
     server = await server_process(**SETTINGS)
     neighbour = await Client.connect(server.url)
@@ -140,7 +145,7 @@ async def test_a_hundred_attackers_do_not_starve_a_neighbour_or_lock_newcomers_o
     for client in [neighbour, *newcomers]:
         await client.close()
     async with asyncio.timeout(30):
-        while (after := server.figures())["open_fds"] > baseline["open_fds"] + 2:
+        while not released(after := server.figures(), baseline):
             await asyncio.sleep(0.2)
     sampler.cancel()
     for raw in attack.readers:
@@ -150,10 +155,10 @@ async def test_a_hundred_attackers_do_not_starve_a_neighbour_or_lock_newcomers_o
         f"\nfloods: neighbour turns {[round(t['first_audio_sent_ms']) for t in turns]} ms to first audio; "
         f"5 newcomers admitted; audio flooders closed {sorted(set(attack.audio_closes))}; idle holders closed "
         f"{sorted(set(attack.idle_closes))}; server RSS {baseline['rss_mb']:.0f} MB -> peak {peak[0]:.0f} MB; "
-        f"open files {baseline['open_fds']} -> {after['open_fds']} after the attack "
+        f"open files {baseline['open_fds']} -> {after['open_fds']}, tasks {baseline['tasks']} -> {after['tasks']} "
+        f"after the attack "
         f"({time.monotonic() - started:.0f} s)"
     )
     assert all(t["interrupted"] is False for t in turns)
     assert set(attack.audio_closes) <= {1008, 1013} and set(attack.idle_closes) <= {4002, 1013}
     assert peak[0] - baseline["rss_mb"] < RSS_GROWTH_BOUND_MB
-    assert after["open_fds"] <= baseline["open_fds"] + 2 and after["tasks"] <= baseline["tasks"] + 2
