@@ -96,7 +96,10 @@ class Settings(EnvSettings):
     # Audio
     input_sample_rate: int = Field(24000, description="Default rate of microphone PCM16 (16000, 24000 or 48000).")
     output_sample_rate: int = Field(24000, description="Rate of TTS audio sent to the client.")
-    audio_out_frame_ms: int = Field(40, ge=10, le=100, description="Duration of each binary audio frame sent.")
+    audio_out_frame_ms: int = Field(
+        40, ge=10, le=100,
+        description="Duration of each binary audio frame sent (a session may ask for another: `output_frame_ms`).",
+    )  # fmt: skip
     playback_lead_ms: int = Field(
         200, ge=0, le=2000, description="How far audio is sent ahead of what the client has played."
     )
@@ -116,6 +119,9 @@ class Settings(EnvSettings):
     )
     vad_confirm_threshold: float = Field(
         0.5, gt=0, lt=1, description="Silero speech probability that confirms speech (it ends below this - 0.15)."
+    )
+    vad_confirm_batch: bool = Field(
+        True, description="Run Silero for all sessions together, once per turn of the event loop (cheaper per session)."
     )
     max_utterance_s: float = Field(30.0, gt=1, description="A turn longer than this is ended by force.")
 
@@ -162,8 +168,9 @@ class Settings(EnvSettings):
             max_utterance_ms=int(self.max_utterance_s * 1000),
         )
         listen = ListenOptions(
-            turn, self.vad_confirm, self.vad_confirm_threshold, self.asr_final_timeout_s, self.reply_cancel_timeout_s,
-            limits.utterance_stall_ms / 1000, limits.audio_burst_ms,
+            turn, self.vad_confirm, self.vad_confirm_threshold, vad_confirm_batch=self.vad_confirm_batch,
+            asr_final_timeout_s=self.asr_final_timeout_s, cancel_timeout_s=self.reply_cancel_timeout_s,
+            stall_s=limits.utterance_stall_ms / 1000, audio_burst_ms=limits.audio_burst_ms,
         )  # fmt: skip
         budgets = EngineBudgets(
             FairShare(limits.vad_windows_per_s, 64.0, loop_clock),

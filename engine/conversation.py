@@ -58,7 +58,10 @@ class Conversation:
         self._policy = policy or BargeInPolicy(options.barge_in_min_ms, options.turn_taking)
         vad_share = None if is_speech else options.budgets.vad.join()
         model = turn_end_model or end_of_turn_model(options.listen.end_of_turn.model, options.budgets.turn_end_model)
-        self._listener = Listener(state, providers.asr, options.listen, sink, self, is_speech, vad_share, model)
+        batcher = options.budgets.silero if options.listen.vad_confirm_batch else None
+        self._listener = Listener(
+            state, providers.asr, options.listen, sink, self, is_speech, vad_share, model, batcher
+        )
         self._audio = TokenBucket(1000.0, options.listen.audio_burst_ms, loop_clock)  # ms of audio, real time
         self._text_turns = options.budgets.text_turns.join()
         self._state: ev.State | None = None
@@ -110,7 +113,7 @@ class Conversation:
             return
         if not self._audio.take(len(pcm) / 2 / self.session.settings.input_sample_rate * 1000):
             raise CommandRefused("audio_too_fast", "audio arrives faster than real time; the excess was dropped")
-        self._listener.push(pcm, received_at)
+        await self._listener.hear(pcm, received_at)
         await self._replies.settle()
 
     def _service_changed(self) -> None:
@@ -217,10 +220,11 @@ class Conversation:
 
     def configure(
         self, input_sample_rate: int | None = None, language: str | None = None, system_prompt: str | None = None,
-        voice: str | None = None,
+        voice: str | None = None, output_frame_ms: int | None = None,
     ) -> SessionSettings:  # fmt: skip
-        """Change this session's settings; returns them as they now are."""
-        if self.session.settings.update(input_sample_rate, language, system_prompt, voice):
+        """Change this session's settings; returns them as they now are (a new frame size applies
+        from the next reply on)."""
+        if self.session.settings.update(input_sample_rate, language, system_prompt, voice, output_frame_ms):
             self._listener.input_rate_changed()
         return self.session.settings
 

@@ -21,12 +21,14 @@ from engine.turns.detector import VAD_RATE, SpeechEnded, SpeechStarted, TurnConf
 from engine.turns.end_of_turn import EndOfTurn, TurnEndModel
 from engine.turns.end_watch import EndWatch, Speculator
 from engine.turns.order import TurnOrder
+from engine.turns.silero_batch import SileroBatcher
 from engine.turns.speech_gate import SpeechGate
 from engine.utterance import Utterance
 from services.base import ASR, SessionASR
 from services.errors import ProviderError
 from utils.aio import cancel_and_wait
 from utils.audio import StreamResampler, bytes_for_ms
+from utils.deadline import MovingDeadline
 from utils.rates import Share
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class Listener:
         is_speech: Callable[[bytes], bool] | None = None,
         vad_share: Share | None = None,
         turn_end_model: TurnEndModel | None = None,
+        batcher: SileroBatcher | None = None,
     ) -> None:
         self.listening = True
         self._state = state
@@ -71,11 +74,14 @@ class Listener:
         self._handler = handler
         self._resampler = self._input_resampler()
         self._gate = None if is_speech else SpeechGate(options.turn.aggressiveness, options.vad_confirm,
-                                                       options.vad_confirm_threshold, vad_share)  # fmt: skip
+                                                       options.vad_confirm_threshold, vad_share, batcher)  # fmt: skip
+        self._batched_gate = self._gate if self._gate is not None and self._gate.batched else None
         self._end = EndWatch(EndOfTurn(options.end_of_turn, turn_end_model), handler,
                              self._end_now, options.asr_final_timeout_s)  # fmt: skip
         self._turn = self._with_end(options.turn)
-        self._classifier = is_speech or self._gate
+        classifier = is_speech or self._gate
+        assert classifier is not None  # one of them is always there
+        self._classifier: Callable[[bytes], bool] = classifier
         self._detector = TurnDetector(self._turn, self._classifier)
         self._max_bytes = bytes_for_ms(options.turn.max_utterance_ms + options.turn.preroll_ms + 1000, VAD_RATE)
         self._utterance: Utterance | None = None
@@ -83,8 +89,7 @@ class Listener:
         self._last_voiced_at = self._pushed_at = 0.0
         self.heard_ms = 0.0  # input audio listened to since the conversation began
         self._retuned: TurnConfig | None = None
-        self._stall: asyncio.TimerHandle | None = None
-        self._stall_deadline = 0.0
+        self._stall = MovingDeadline(self._stalled)
         self.order = TurnOrder()  # typed turns join it too (the Conversation's text_input)
 
     def start(self) -> None:
@@ -103,39 +108,49 @@ class Listener:
         """The utterance in progress, if the user is speaking."""
         return self._utterance
 
-    def push(self, pcm: bytes, received_at: float) -> None:
-        """Microphone PCM16 at the session's input rate."""
-        if not self.listening:
+    async def hear(self, pcm: bytes, received_at: float) -> None:
+        """Microphone PCM16 at the session's input rate; with a batched gate, each frame waits for
+        Silero's batch (one turn of the event loop) and is taken whole after it."""
+        gate = self._batched_gate
+        if gate is None:
+            self.push(pcm, received_at)
             return
-        self._pushed_at = received_at
-        self.heard_ms += len(pcm) / 2 / self._state.settings.input_sample_rate * 1000
-        events = self._detector.push(self._resampler.process(pcm))
-        if self._detector.last_push_voiced:
-            self._last_voiced_at = received_at
-        for event in events:
-            self._on_turn_event(event)
+        if not self._begin_push(pcm, received_at):
+            return
+        for frame in self._detector.split(self._resampler.process(pcm)):
+            voiced = await gate.classify(frame)
+            if not self.listening:  # paused meanwhile: the rest is ignored
+                return
+            self._take(frame, voiced, received_at)
         self._watch_for_stall()
 
-    def _watch_for_stall(self) -> None:
-        """While the user speaks, expect more audio: if none comes for `stall_s`, end the utterance.
-        Each frame only moves a deadline; one timer checks it (no timer made per frame)."""
-        if not (self._detector.in_speech and self.listening):
-            if self._stall is not None:
-                self._stall.cancel()
-                self._stall = None
+    def push(self, pcm: bytes, received_at: float) -> None:
+        """Microphone PCM16 at the session's input rate, classified here and now."""
+        if not self._begin_push(pcm, received_at):
             return
-        loop = asyncio.get_running_loop()
-        self._stall_deadline = loop.time() + self._options.stall_s
-        if self._stall is None:
-            self._stall = loop.call_at(self._stall_deadline, self._check_stall)
+        for frame in self._detector.split(self._resampler.process(pcm)):
+            self._take(frame, self._classifier(frame), received_at)
+        self._watch_for_stall()
 
-    def _check_stall(self) -> None:
-        loop = asyncio.get_running_loop()
-        if loop.time() < self._stall_deadline:
-            self._stall = loop.call_at(self._stall_deadline, self._check_stall)
-            return
-        self._stall = None
-        self._stalled()
+    def _begin_push(self, pcm: bytes, received_at: float) -> bool:
+        if not self.listening:
+            return False
+        self._pushed_at = received_at
+        self.heard_ms += len(pcm) / 2 / self._state.settings.input_sample_rate * 1000
+        return True
+
+    def _take(self, frame: bytes, voiced: bool, received_at: float) -> None:
+        if voiced:
+            self._last_voiced_at = received_at
+        if (event := self._detector.step(frame, voiced)) is not None:
+            self._on_turn_event(event)
+
+    def _watch_for_stall(self) -> None:
+        """While the user speaks, expect more audio: if none comes for `stall_s`, end the utterance."""
+        if self._detector.in_speech and self.listening:
+            self._stall.move(self._options.stall_s)
+        else:
+            self._stall.clear()
 
     def _stalled(self) -> None:
         """Audio stopped arriving mid-utterance (a client that pings but sends nothing)."""
@@ -190,9 +205,7 @@ class Listener:
 
     async def drop_speech(self) -> None:
         """Forget speech in progress and turns not yet answered."""
-        if self._stall is not None:
-            self._stall.cancel()
-            self._stall = None
+        self._stall.clear()
         self._detector.reset()
         self._end.ended()
         if self._gate is not None:

@@ -17,6 +17,7 @@ from engine.tool_runner import ToolOptions
 from engine.turns.detector import TurnConfig
 from engine.turns.end_of_turn import EndOfTurnOptions
 from engine.turns.policy import TurnTakingOptions
+from engine.turns.silero_batch import SileroBatcher
 from services.base import ToolSpec
 from utils.rates import FairShare, TokenBucket, loop_clock
 
@@ -29,16 +30,19 @@ class SessionSettings:
     language: str
     system_prompt: str
     voice: str
+    output_frame_ms: int | None = None  # None: the server's AUDIO_OUT_FRAME_MS
 
     def update(
-        self, input_sample_rate: int | None, language: str | None, system_prompt: str | None, voice: str | None
-    ) -> bool:
+        self, input_sample_rate: int | None = None, language: str | None = None, system_prompt: str | None = None,
+        voice: str | None = None, output_frame_ms: int | None = None,
+    ) -> bool:  # fmt: skip
         """Change what is given; True when the input rate changed (the listener resamples anew)."""
         rate_changed = input_sample_rate is not None and input_sample_rate != self.input_sample_rate
         self.input_sample_rate = input_sample_rate or self.input_sample_rate
         self.language = language if language is not None else self.language
         self.voice = voice if voice is not None else self.voice
         self.system_prompt = system_prompt if system_prompt is not None else self.system_prompt
+        self.output_frame_ms = output_frame_ms or self.output_frame_ms
         return rate_changed
 
 
@@ -89,6 +93,7 @@ class ListenOptions:
     turn: TurnConfig = field(default_factory=TurnConfig)
     vad_confirm: Literal["silero", "none"] = "silero"
     vad_confirm_threshold: float = 0.5
+    vad_confirm_batch: bool = True  # Silero's windows of all sessions run together (engine/turns/silero_batch.py)
     asr_final_timeout_s: float = 10.0
     cancel_timeout_s: float = 1.0
     stall_s: float = 1.5  # an utterance whose audio stops arriving ends after this long
@@ -106,6 +111,7 @@ class EngineBudgets:
     vad: FairShare = field(default_factory=lambda: FairShare(3000.0, 64.0, loop_clock))
     text_turns: FairShare = field(default_factory=lambda: FairShare(20.0, 3.0, loop_clock))
     turn_end_model: TokenBucket = field(default_factory=lambda: model_budget(0.5))
+    silero: SileroBatcher = field(default_factory=SileroBatcher)  # not a budget: one queue for the process
 
 
 MODEL_BURST_S = 0.25  # of inference the end-of-turn model may take at once: its queue never waits longer

@@ -60,7 +60,8 @@ class Reply:
         self.allow_interruptions = allow_interruptions
         self.stop_reason: ev.StopReason | None = None
         self.timeline = Timeline(word_timings=providers.tts.capabilities.word_timings)
-        self.pacer = Pacer(options.sample_rate, options.frame_ms, options.lead_ms, self._send_frame)
+        frame_ms = session.output_frame_ms or options.frame_ms
+        self.pacer = Pacer(options.sample_rate, frame_ms, options.lead_ms, self._send_frame)
         self._adopted = asyncio.Event()  # a held (speculative) reply: no audio and no tool runs before
         if held:
             self.pacer.pause()

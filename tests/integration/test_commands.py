@@ -91,6 +91,7 @@ async def test_configure_changes_rate_prompt_and_voice(start_server: StartServer
     configured = await client.wait_for("configured")
     assert configured["input_sample_rate"] == 48000 and configured["output_sample_rate"] == 24000
     assert (configured["system_prompt"], configured["voice"], configured["language"]) == ("Be terse.", "alto", "en-GB")
+    assert configured["output_frame_ms"] == 40  # the server's AUDIO_OUT_FRAME_MS: not asked for
     await client.say("ocean", speed=8)
     final = await client.wait_for("final_transcript")
     assert final["content"] == "tell me about the ocean"
@@ -98,6 +99,30 @@ async def test_configure_changes_rate_prompt_and_voice(start_server: StartServer
     assert session.settings.system_prompt == "Be terse."
     assert session.history.llm_messages(session.settings.system_prompt)[0] == {"role": "system", "content": "Be terse."}
     assert session.live.audio_bytes_in % 1920 == 0 and session.live.audio_bytes_in > 48000 * 2 * 3
+    await client.close()
+
+
+def frame_sizes_ms(client: Client, turn_id: int) -> list[float]:
+    return [len(f.pcm) / 2 / client.out_rate * 1000 for f in client.frames if f.turn_id == turn_id]
+
+
+async def test_a_session_asks_for_larger_audio_frames_from_its_next_reply_on(start_server: StartServer) -> None:
+    server = await start_server(audio_out_frame_ms=40)
+    client = await Client.connect(server.url)
+    await client.send("text_input", text="default frames")
+    first = await client.wait_for("tts_end")
+    await client.send("configure", output_frame_ms=5)  # out of range: refused, nothing changed
+    assert (await client.wait_for("error"))["code"] == "bad_field"
+    await client.send("configure", output_frame_ms=100)
+    assert (await client.wait_for("configured"))["output_frame_ms"] == 100
+    mark = len(client.events)
+    await client.send("text_input", text="larger frames")
+    second = await client.wait_for("tts_end", since=mark)
+
+    before, after = frame_sizes_ms(client, first["turn_id"]), frame_sizes_ms(client, second["turn_id"])
+    assert max(before) == 40 and max(after) == 100  # a sentence's last frame may be shorter
+    assert sum(after) == second["audio_ms"] and len(after) < sum(after) / 40
+    assert server.session(client.session_id).settings.output_frame_ms == 100
     await client.close()
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine import events as ev
+from engine.options import EngineBudgets
+from engine.turns.silero import WINDOW, SileroStream
 from server.metrics import ObservedSink, ServerMetrics
 from utils.rates import TokenBucket
 
@@ -65,7 +69,17 @@ def test_events_are_counted_and_still_reach_the_router() -> None:
 
 def test_the_pauses_the_model_was_too_busy_to_hear_are_counted_from_its_budget() -> None:
     budget = TokenBucket(0.5, 0.1, clock=lambda: 0.0)
-    metrics = ServerMetrics({}, lambda: 0, lambda: 0, lambda: budget.refused)
+    metrics = ServerMetrics({}, lambda: 0, lambda: 0, EngineBudgets(turn_end_model=budget))
     assert sample(metrics, "parley_turn_end_model_refused_total") == 0
     assert budget.take(0.1) and not budget.take(0.1) and not budget.take(0.1)
     assert sample(metrics, "parley_turn_end_model_refused_total") == 2
+
+
+async def test_silero_windows_and_the_inferences_that_ran_them_are_counted() -> None:
+    budgets = EngineBudgets()
+    metrics = ServerMetrics({}, lambda: 0, lambda: 0, budgets)
+    window = np.zeros(WINDOW, dtype=np.float32)
+    requests = [budgets.silero.submit(SileroStream(), [window, window]) for _ in range(3)]
+    for request in requests:
+        await request.done
+    assert sample(metrics, "parley_vad_windows_total") == 6 and sample(metrics, "parley_vad_inferences_total") == 2

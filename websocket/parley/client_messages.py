@@ -63,6 +63,9 @@ class Configure(ClientMessage):
     language: StrictStr | None = Field(None, min_length=1, max_length=35, description="e.g. en-US")
     system_prompt: StrictStr | None = Field(None, description="at most MAX_TEXT_CHARS characters")
     voice: StrictStr | None = Field(None, max_length=200, description="a voice of the TTS provider")
+    output_frame_ms: StrictInt | None = Field(
+        None, ge=10, le=100, description="ms of audio per binary frame the server sends, 10-100, from the next reply on"
+    )
 
 
 class Playback(ClientMessage):

@@ -30,7 +30,7 @@ from websocket.parley.client_messages import (  # the client's half, re-exported
 )
 from websocket.parley.error_codes import ERROR_CODES as ERROR_CODES  # the codes of `Error`
 
-PROTOCOL_VERSION = "1.5"
+PROTOCOL_VERSION = "1.6"
 
 
 # ----- server to client ------------------------------------------------------------
@@ -214,6 +214,7 @@ class Configured(ServerMessage):
     language: str
     system_prompt: str
     voice: str
+    output_frame_ms: int = Field(description="ms of audio per binary frame sent")
 
 
 class Error(ServerMessage):

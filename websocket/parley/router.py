@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from engine import events as ev
@@ -34,15 +35,24 @@ class ConnectionControl(Protocol):
     def loop_time(self) -> float: ...
 
 
+@dataclass(frozen=True)
+class AudioOutFormat:
+    """The server's audio out: its rate, and the frame size a session has unless it asks for another."""
+
+    sample_rate: int
+    frame_ms: int
+
+
 class ParleyRouter:
     def __init__(
-        self, session: Session, outbound: OutboundQueue, control: ConnectionControl, output_sample_rate: int,
+        self, session: Session, outbound: OutboundQueue, control: ConnectionControl, audio_out: AudioOutFormat,
         max_text_chars: int,
     ) -> None:  # fmt: skip
         self.session = session
         self._outbound = outbound
         self._control = control
-        self._output_rate = output_sample_rate
+        self._output_rate = audio_out.sample_rate
+        self._default_frame_ms = audio_out.frame_ms
         self._max_text_chars = max_text_chars
         self._conversation: Conversation | None = None
 
@@ -114,6 +124,7 @@ class ParleyRouter:
                 self._send(m.Configured(
                     session_id=sid, input_sample_rate=settings.input_sample_rate, output_sample_rate=self._output_rate,
                     language=settings.language, system_prompt=settings.system_prompt, voice=settings.voice,
+                    output_frame_ms=settings.output_frame_ms or self._default_frame_ms,
                 ))  # fmt: skip
 
     # ----- engine -> client (EventSink) ------------------------------------------
@@ -189,11 +200,11 @@ def history_entries(items: Sequence[Item]) -> list[m.HistoryEntry]:
     return entries
 
 
-def parley_protocol(output_sample_rate: int, max_text_chars: int) -> WireProtocol:
+def parley_protocol(audio_out: AudioOutFormat, max_text_chars: int) -> WireProtocol:
     """Parley's protocol for the generic connection."""
 
     def router(session: Session, outbound: OutboundQueue, control: ConnectionControl) -> ParleyRouter:
-        return ParleyRouter(session, outbound, control, output_sample_rate, max_text_chars)
+        return ParleyRouter(session, outbound, control, audio_out, max_text_chars)
 
     def refusal(code: str, message: str) -> str:
         return codec.encode(m.Error(session_id="", code=code, message=message))
