@@ -1,6 +1,7 @@
 """A scripted caller: 20 ms frames at real time, a question, a cut-in a second into each reply.
 
-One `Ticker` sends every caller's next frame each 20 ms (one wake-up for all, so the client
+One `Ticker` sends every caller's next frame each frame (20 ms unless the sweep asks for
+larger ones; one wake-up for all, so the client
 keeps up with hundreds of callers on one core, and reports its own lateness); each caller's
 reader notes what arrives. The caller acts as a player would: it acknowledges playback every
 150 ms, holds on `tts_pause` and flushes on `tts_stop`. Its cut-in's words become the next question, so a caller
@@ -18,7 +19,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.capacity.script import FRAME_MS, HEADER, SILENT_FLAGS, SILENT_FRAME, Utterance, frame_message
+from bench.capacity.script import HEADER, SILENT_FLAGS, Utterance, frame_message, silent_frame
 
 ACK_EVERY_S = 0.15
 CUT_IN_AFTER_S = 1.0
@@ -55,8 +56,12 @@ class Figures:
 
 
 class Caller:
-    def __init__(self, question: Utterance, cut_in: Utterance, start_delay_s: float) -> None:
+    def __init__(
+        self, question: Utterance, cut_in: Utterance, start_delay_s: float, out_frame_ms: int | None = None
+    ) -> None:
         self.question, self.cut_in = question, cut_in
+        self._silence = silent_frame(question.frame_ms)
+        self._out_frame_ms = out_frame_ms  # asked of the server with `configure` (protocol 1.6)
         self.figures = Figures()
         self.ws: ClientConnection | None = None
         self._start_delay_s = start_delay_s
@@ -80,9 +85,11 @@ class Caller:
         if first.get("type") != "session":
             raise RuntimeError(f"first message was {first.get('type')}")
         self.figures.setup_s = time.monotonic() - began
+        if self._out_frame_ms is not None:
+            await self.ws.send(json.dumps({"type": "configure", "output_frame_ms": self._out_frame_ms}))
         self._pause_until = time.monotonic() + 0.3
 
-    # --- sending (called by the ticker every 20 ms) ---
+    # --- sending (called by the ticker every frame) ---
 
     def next_messages(self, now: float, timestamp_ms: int) -> list[bytes | str]:
         out: list[bytes | str] = [self._audio(now, timestamp_ms)]
@@ -97,11 +104,12 @@ class Caller:
             self._follow_script(now)
         speaking = self._speaking
         if speaking is None:
-            return frame_message(timestamp_ms, SILENT_FLAGS, SILENT_FRAME)
-        at_ms = self._frame * FRAME_MS
-        if speaking is self.cut_in and at_ms == speaking.onset_ms:
+            return frame_message(timestamp_ms, SILENT_FLAGS, self._silence)
+        # moments are taken when the frame holding them is sent (a frame is sent once captured,
+        # so up to one frame of capture delay is not counted)
+        if speaking is self.cut_in and speaking.holds(self._frame, speaking.onset_ms):
             self._onset_at = now
-        if at_ms == speaking.end_ms:
+        if speaking.holds(self._frame, speaking.end_ms):
             self._speech_end_at = now
         message = frame_message(timestamp_ms, speaking.flags[self._frame], speaking.frames[self._frame])
         self._frame += 1
@@ -196,21 +204,29 @@ class Caller:
 
 
 class Ticker:
-    """Sends every caller's next messages each 20 ms; records how late each tick was."""
+    """Sends every caller's next messages each frame; records how late each tick was.
 
-    def __init__(self) -> None:
+    Callers are spread over PHASES ticks a frame (caller i on tick i % PHASES), as real clients'
+    frames arrive at random moments, not all at once: the server sees no bursts a real one
+    would not, and what it batches across sessions is what it would batch in use."""
+
+    PHASES = 4
+
+    def __init__(self, frame_ms: int) -> None:
         self.callers: list[Caller] = []
         self.lateness_ms: list[float] = []
+        self.frame_ms = frame_ms
 
     async def run(self, until: float) -> None:
-        step = FRAME_MS / 1000
+        step = self.frame_ms / 1000 / self.PHASES
         began = next_at = time.monotonic()
+        tick = 0
         while next_at < until:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             now = time.monotonic()
             self.lateness_ms.append((now - next_at) * 1000)
             timestamp_ms = int((next_at - began) * 1000)
-            for caller in self.callers:
+            for caller in self.callers[tick % self.PHASES :: self.PHASES]:
                 if caller.ws is None:
                     continue
                 for message in caller.next_messages(now, timestamp_ms):
@@ -221,3 +237,4 @@ class Ticker:
                         caller.ws = None
                         break
             next_at += step
+            tick += 1

@@ -2,9 +2,9 @@
 
 It takes the same frames as Parley and sends the same kind back: `session` first, then for
 each utterance (read from the frames' energy/silence flags, no VAD) a `tts_start`, 40 ms
-audio frames paced at real time 200 ms ahead, `tts_end`; 200 ms of voice during a reply cuts
-it with `tts_stop`. Playback messages are decoded. Whatever Parley costs beyond this server
-is the price of its pipeline.
+audio frames (or what `configure.output_frame_ms` asks) paced at real time 200 ms ahead,
+`tts_end`; 200 ms of voice during a reply cuts it with `tts_stop`. Playback messages are
+decoded. Whatever Parley costs beyond this server is the price of its pipeline.
 
 Usage: python -m bench.capacity.floor --port 8100 [--loop asyncio|uvloop] [--http h11|httptools]
 """
@@ -26,20 +26,20 @@ BARGE_IN_MS = 200
 OUT_FRAME_MS = 40
 LEAD_MS = 200
 REPLY_MS = 4000
-OUT_FRAME = bytes(24000 * OUT_FRAME_MS // 1000 * 2)
 
 app = FastAPI()
 
 
-async def speak(ws: WebSocket, turn_id: int) -> None:
+async def speak(ws: WebSocket, turn_id: int, frame_ms: int) -> None:
     """One reply's audio at real time, LEAD_MS ahead."""
     await ws.send_text(json.dumps({"type": "tts_start", "turn_id": turn_id, "sample_rate": 24000}))
     loop = asyncio.get_running_loop()
     began = loop.time()
-    for sequence in range(REPLY_MS // OUT_FRAME_MS):
-        due = began + (sequence * OUT_FRAME_MS - LEAD_MS) / 1000
+    frame = bytes(24000 * frame_ms // 1000 * 2)
+    for sequence in range(REPLY_MS // frame_ms):
+        due = began + (sequence * frame_ms - LEAD_MS) / 1000
         await asyncio.sleep(max(0.0, due - loop.time()))
-        await ws.send_bytes(struct.pack("<II", turn_id, sequence) + OUT_FRAME)
+        await ws.send_bytes(struct.pack("<II", turn_id, sequence) + frame)
     await ws.send_text(json.dumps({"type": "tts_end", "turn_id": turn_id, "audio_ms": REPLY_MS}))
 
 
@@ -51,6 +51,7 @@ class Turns:
         self.turn_id = 0
         self.voiced_ms = self.silent_ms = 0
         self.reply: asyncio.Task[None] | None = None
+        self.out_frame_ms = OUT_FRAME_MS
 
     async def frame(self, flags: int, ms: int) -> None:
         if flags & SILENCE_FLAG:
@@ -58,7 +59,7 @@ class Turns:
             if self.voiced_ms and self.silent_ms >= END_SILENCE_MS:
                 self.voiced_ms = 0
                 self.turn_id += 1
-                self.reply = asyncio.create_task(speak(self.ws, self.turn_id))
+                self.reply = asyncio.create_task(speak(self.ws, self.turn_id, self.out_frame_ms))
             return
         self.silent_ms = 0
         self.voiced_ms += ms
@@ -87,7 +88,9 @@ async def conversation(ws: WebSocket) -> None:
                 _, flags = struct.unpack_from("<II", data)
                 await turns.frame(flags, (len(data) - 8) // 32)  # 16 kHz PCM16: 32 bytes a ms
             elif (text := message.get("text")) is not None:
-                json.loads(text)
+                command = json.loads(text)
+                if command.get("type") == "configure" and "output_frame_ms" in command:
+                    turns.out_frame_ms = int(command["output_frame_ms"])
     except WebSocketDisconnect:
         pass
     finally:

@@ -43,10 +43,20 @@ def percentile_summary(values: list[float]) -> dict[str, Any]:
 
 
 class LagHistogram:
-    """Cumulative bucket counts of parley_event_loop_lag_seconds; subtract two to get a window."""
+    """Cumulative bucket counts of parley_event_loop_lag_seconds; subtract two to get a window.
+    Also the counters of Silero's batches (parley_vad_*_total)."""
 
-    def __init__(self, buckets: dict[float, float]) -> None:
+    def __init__(self, buckets: dict[float, float], counters: dict[str, float] | None = None) -> None:
         self.buckets = buckets
+        self.counters = counters or {}
+
+    def mean_batch_since(self, before: LagHistogram) -> float | None:
+        """Silero windows per batched inference between two scrapes (None: none ran batched)."""
+        windows = self.counters.get("parley_vad_windows_total", 0) - before.counters.get("parley_vad_windows_total", 0)
+        runs = self.counters.get("parley_vad_inferences_total", 0) - before.counters.get(
+            "parley_vad_inferences_total", 0
+        )
+        return round(windows / runs, 2) if runs else None
 
     def __sub__(self, other: LagHistogram) -> dict[str, Any]:
         counts = {le: n - other.buckets.get(le, 0) for le, n in self.buckets.items()}
@@ -72,8 +82,12 @@ async def loop_lag(port: int) -> LagHistogram | None:
     if " 200 " not in body.split("\r\n", 1)[0]:
         return None
     buckets: dict[float, float] = {}
+    counters: dict[str, float] = {}
     for line in body.splitlines():
         if line.startswith("parley_event_loop_lag_seconds_bucket{"):
             le = line.split('le="', 1)[1].split('"', 1)[0]
             buckets[float(le)] = float(line.rsplit(" ", 1)[1])
-    return LagHistogram(buckets) if buckets else None
+        elif line.startswith("parley_vad_"):
+            name, value = line.rsplit(" ", 1)
+            counters[name] = float(value)
+    return LagHistogram(buckets, counters) if buckets else None

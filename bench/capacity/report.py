@@ -24,6 +24,7 @@ LABELS = {
     "floor": "floor (uvloop, httptools, no compression)",
     "parley": "Parley, defaults (webrtcvad + Silero, Smart Turn)",
     "parley-no-smart-turn": "Parley, default VAD, no end-of-turn model",
+    "parley-no-smart-turn-unbatched": "the same, Silero run for each session alone (VAD_CONFIRM_BATCH=false)",
     "parley-webrtc": "Parley, webrtcvad only (Smart Turn on)",
     "pipecat": "Pipecat 1.14 (Silero VAD, Smart Turn v3: its defaults)",
     "parley-asyncio": "Parley, default VAD, on uvicorn defaults",
@@ -48,10 +49,18 @@ def ratio(value: float | None, floor: float | None) -> str:
     return f" ({value / floor:.1f}x)" if value is not None and floor else ""
 
 
+def framing(data: dict[str, Any]) -> str:
+    """The frame sizes of a run, where they are not the callers' 20 ms and the servers' default 40."""
+    sizes = data.get("framing") or {"in_ms": 20, "out_ms": 40}
+    if (sizes["in_ms"], sizes["out_ms"]) == (20, 40):
+        return ""
+    return f", {sizes['in_ms']} ms frames in, {sizes['out_ms']} ms out"
+
+
 def render(data: dict[str, Any]) -> str:
     results: dict[str, list[dict[str, Any]]] = data["results"]
     floor = by_n(results.get(FLOOR, []))
-    lines = [f"### Profile `{data['profile']}` ({data['window_s']:.0f} s measured per step)", ""]
+    lines = [f"### Profile `{data['profile']}`{framing(data)} ({data['window_s']:.0f} s measured per step)", ""]
     lines += ["| target | sessions on one core (p95 response <= 2 s, jitter <= 40 ms, none failed) | ratio to floor |",
               "|---|---|---|"]  # fmt: skip
     floor_capacity = capacity(results.get(FLOOR, []))
@@ -109,7 +118,7 @@ def plots(profile: str) -> None:
         plt.close(figure)
 
 
-PROFILES = ["zero", "realistic"]
+PROFILES = ["zero", "realistic", "framing"]  # capacity-<name>.json; "framing": zero, larger frames
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,4 +1,4 @@
-"""The scripted caller's audio, prepared once: 20 ms frames with their header flags.
+"""The scripted caller's audio, prepared once: frames (20 ms unless asked) with their header flags.
 
 Every caller plays the same two recordings (the ends of two pause-corpus sentences, which
 Smart Turn hears as finished, p 0.99: the end of turn is the common, short-silence one): a
@@ -39,23 +39,35 @@ class Utterance:
 
     frames: tuple[bytes, ...]
     flags: tuple[int, ...]
-    onset_ms: float  # the first voiced frame (webrtcvad)
-    end_ms: float  # just after the last voiced frame
+    frame_ms: int
+    onset_ms: float  # the start of the first voiced 20 ms (webrtcvad)
+    end_ms: float  # just after the last voiced 20 ms
+
+    def holds(self, index: int, at_ms: float) -> bool:
+        """Whether frame `index` holds the moment `at_ms` of the recording."""
+        return index * self.frame_ms <= at_ms < (index + 1) * self.frame_ms
 
 
-def utterance(name: str, from_ms: int = 0) -> Utterance:
-    """tests/data/`name`.wav from `from_ms` on, as the caller sends it."""
+def utterance(name: str, from_ms: int = 0, frame_ms: int = FRAME_MS) -> Utterance:
+    """tests/data/`name`.wav from `from_ms` on, as the caller sends it in `frame_ms` frames."""
     pcm = load_speech(name, RATE)[from_ms * RATE // 1000 * 2 :]
-    pcm += bytes(-len(pcm) % FRAME_BYTES)
-    frames = tuple(pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES))
+    frame_bytes = RATE * frame_ms // 1000 * 2
+    pcm += bytes(-len(pcm) % frame_bytes)
     vad = webrtcvad.Vad(2)
-    voiced = [index for index, frame in enumerate(frames) if vad.is_speech(frame, RATE)]
+    steps = range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)
+    voiced = [i // FRAME_BYTES for i in steps if vad.is_speech(pcm[i : i + FRAME_BYTES], RATE)]
+    frames = tuple(pcm[i : i + frame_bytes] for i in range(0, len(pcm), frame_bytes))
     return Utterance(
         frames=frames,
         flags=tuple(energy_flag(frame) for frame in frames),
+        frame_ms=frame_ms,
         onset_ms=voiced[0] * FRAME_MS,
         end_ms=(voiced[-1] + 1) * FRAME_MS,
     )
+
+
+def silent_frame(frame_ms: int) -> bytes:
+    return bytes(RATE * frame_ms // 1000 * 2)
 
 
 SILENT_FRAME = bytes(FRAME_BYTES)

@@ -7,6 +7,7 @@ step where p95 response > 2 s, p95 jitter > 40 ms, or any session fails.
 
 Usage: python -m bench.capacity.sweep [--steps 1,10,20,50,100,200] [--window 20]
        [--targets floor,parley,parley-webrtc] [--profile zero|realistic] [--json out.json]
+       [--framing 20,40]  (ms of audio per frame the callers send, and ask the server to send)
 BENCH_LOG_LEVEL=info shows Parley's own log lines (turn decisions) during a run.
 """
 
@@ -31,6 +32,8 @@ from bench.capacity.measure import Process, loop_lag, percentile_summary  # noqa
 from bench.capacity.script import utterance  # noqa: E402
 
 RESPONSE_BAR_MS, JITTER_BAR_MS = 2000.0, 40.0
+DEFAULT_FRAMING = (20, 40)  # ms per frame in (the callers') and out (the servers' default)
+DEFAULT_OUT_FRAME_MS = DEFAULT_FRAMING[1]
 PROFILES = {  # mock providers: none of their own latency, or a realistic cloud's
     "zero": {"MOCK_ASR_FINAL_DELAY_MS": "0", "MOCK_LLM_FIRST_TOKEN_MS": "0", "MOCK_LLM_TOKEN_MS": "0",
              "MOCK_TTS_FIRST_BYTE_MS": "0", "MOCK_TTS_RTF": "0"},
@@ -48,6 +51,7 @@ TARGETS: dict[str, tuple[list[str], dict[str, str]]] = {
     "parley": (["app.py"], PARLEY),
     "parley-webrtc": (["app.py"], {**PARLEY, "VAD_CONFIRM": "none"}),
     "parley-no-smart-turn": (["app.py"], {**PARLEY, "TURN_END_MODEL": "none"}),
+    "parley-no-smart-turn-unbatched": (["app.py"], {**PARLEY, "TURN_END_MODEL": "none", "VAD_CONFIRM_BATCH": "false"}),
     "parley-asyncio": (["app.py"], {**PARLEY, "EVENT_LOOP": "asyncio", "WS_COMPRESSION": "true"}),
     "parley-no-pause": (["app.py"], {**PARLEY, "BARGE_IN_PAUSE": "false"}),  # protocol 1.3 turn taking
     "pipecat": (["bench/capacity/pipecat_server.py"], {}),  # in its own environment (bench/capacity/pipecat.sh)
@@ -85,11 +89,13 @@ async def step(target: str, n: int, port: int, args: argparse.Namespace) -> dict
     try:
         await wait_ready(url, server)
         idle_rss = process.rss_mb()
-        question = utterance("pause_corpus/pause-36", 2124)  # "Saturday or Sunday?"
-        cut_in = utterance("pause_corpus/pause-08", 2147)  # "is to wait until Monday."
+        in_ms, out_ms = args.framing
+        question = utterance("pause_corpus/pause-36", 2124, in_ms)  # "Saturday or Sunday?"
+        cut_in = utterance("pause_corpus/pause-08", 2147, in_ms)  # "is to wait until Monday."
         ramp_s = max(1.0, n / 50)
-        callers = [Caller(question, cut_in, ramp_s * i / n) for i in range(n)]
-        ticker = Ticker()
+        asked = None if out_ms == DEFAULT_OUT_FRAME_MS else out_ms  # the default asks nothing (any server)
+        callers = [Caller(question, cut_in, ramp_s * i / n, asked) for i in range(n)]
+        ticker = Ticker(in_ms)
         ticker.callers = callers
         began = time.monotonic()
         end = began + ramp_s + 2 + args.window
@@ -108,7 +114,10 @@ async def step(target: str, n: int, port: int, args: argparse.Namespace) -> dict
         rss = process.rss_mb()
         await asyncio.gather(*(c.close() for c in callers))
         await asyncio.gather(*(r for r in readers if isinstance(r, asyncio.Task)), return_exceptions=True)
-        return figures(n, callers, ticker, cpu_s, window_s, idle_rss, rss, lag)
+        result = figures(n, callers, ticker, cpu_s, window_s, idle_rss, rss, lag)
+        if lag_after is not None and lag_before is not None:
+            result["vad_mean_batch"] = lag_after.mean_batch_since(lag_before)
+        return result
     finally:
         server.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -188,7 +197,9 @@ async def sweep(args: argparse.Namespace) -> dict[str, Any]:
             result["passed"] = passed(result)
             results[target].append(result)
             print(f"{target:>15} N={n:<4} {summary_line(result)}", flush=True)
-            report = {"profile": args.profile, "window_s": args.window, **machine(), "results": results}
+            framing = {"in_ms": args.framing[0], "out_ms": args.framing[1]}
+            report = {"profile": args.profile, "window_s": args.window, "framing": framing, **machine(),
+                      "results": results}  # fmt: skip
             if args.json:  # after every step: an interrupted sweep keeps what it measured
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps(report, indent=2) + "\n")
@@ -217,6 +228,7 @@ def summary_line(r: dict[str, Any]) -> str:
         f"overhead p95 {r.get('server_overhead_ms', {}).get('p95')} ms, "
         f"cpu {r['cpu_s_per_session_minute']} s/session-min ({r['cpu_share_of_core']:.0%} core), "
         f"setup p95 {r['setup_ms'].get('p95')} ms, rss {r['rss_mb']} MB, failures {r['failures']}, "
+        f"Silero batch {r.get('vad_mean_batch')}, "
         f"client late p95 {r['client_lateness_ms'].get('p95')} ms{'' if r['passed'] else '  (bar not met)'}"
     )
 
@@ -229,5 +241,6 @@ if __name__ == "__main__":
     parser.add_argument("--window", type=float, default=20.0)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--profile-dir", action="store_true", help="py-spy profiles under bench/results/profiles")
+    parser.add_argument("--framing", type=lambda s: tuple(int(x) for x in s.split(",")), default=DEFAULT_FRAMING)
     arguments = parser.parse_args()
     asyncio.run(sweep(arguments))
