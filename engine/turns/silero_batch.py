@@ -39,7 +39,7 @@ class SileroBatcher:
     """The process's queue of Silero windows, flushed once per turn of the event loop.
 
     Waiting costs a session a suspension and the loop a turn, more than batching saves when
-    few sessions speak at once (at 10 sessions: 1.1 windows a batch, +25 % CPU). So the batcher
+    few sessions speak at once (at 10 sessions, 1.1 windows a batch: 6-26 % more CPU). So the batcher
     keeps a running figure of how many sessions have windows in one turn of the loop, counted
     alike whether they waited or ran alone, and sessions wait only while it is MIN_BATCH or more.
     """

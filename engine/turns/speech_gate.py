@@ -61,18 +61,16 @@ class SileroConfirmer:
     def update(self, pcm16: bytes, voiced: bool = True) -> bool:
         """Silero's decision after this frame, its windows run here; `voiced`: webrtcvad's verdict on it."""
         self._drop_in_flight()  # (a batch still to run must not touch the stream after this)
-        windows = self._advance(pcm16, voiced)
-        if windows and self._stream is not None:
-            self._absorb([self._stream.probability(window) for window in windows])
+        self._run_here(self._advance(pcm16, voiced))
         return self.speaking
 
     async def update_batched(self, pcm16: bytes, voiced: bool, batcher: SileroBatcher) -> bool:
         """The same decision, its windows run with every other session's at the end of this loop
         turn while enough sessions speak at once, else here."""
         windows = self._advance(pcm16, voiced)
-        if windows and self._stream is not None and not batcher.batching:
+        if windows and not batcher.batching:
             batcher.ran_alone()
-            self._absorb([self._stream.probability(window) for window in windows])
+            self._run_here(windows)
         elif windows and self._stream is not None:
             request = self._in_flight = batcher.submit(self._stream, windows)
             try:
@@ -82,6 +80,10 @@ class SileroConfirmer:
             if not request.dropped:
                 self._absorb(results)
         return self.speaking
+
+    def _run_here(self, windows: list[np.ndarray]) -> None:
+        if windows and self._stream is not None:
+            self._absorb([self._stream.probability(window) for window in windows])
 
     def _advance(self, pcm16: bytes, voiced: bool) -> list[np.ndarray]:
         """Wake or sleep on webrtcvad's verdict; the windows to run for this frame, in order."""
@@ -174,8 +176,10 @@ class SpeechGate:
     async def classify(self, frame: bytes) -> bool:
         """The frame's decision, Silero's windows batched (the same decision as calling the gate)."""
         voiced = self._webrtc(frame)
-        if self._silero is None or self._batcher is None:
-            return self._silero.update(frame, voiced) and voiced if self._silero is not None else voiced
+        if self._silero is None:
+            return voiced
+        if self._batcher is None:
+            return self._silero.update(frame, voiced) and voiced
         return await self._silero.update_batched(frame, voiced, self._batcher) and voiced
 
     def set_threshold(self, threshold: float) -> None:
