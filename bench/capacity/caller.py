@@ -1,8 +1,8 @@
 """A scripted caller: 20 ms frames at real time, a question, a cut-in a second into each reply.
 
-One `Ticker` sends every caller's next frame each frame (20 ms unless the sweep asks for
-larger ones; one wake-up for all, so the client
-keeps up with hundreds of callers on one core, and reports its own lateness); each caller's
+One `Ticker` sends every caller's next frame (20 ms unless the sweep asks for larger ones),
+the callers spread over four wake-ups a frame (so the client keeps up with hundreds of callers
+on one core, and reports its own lateness); each caller's
 reader notes what arrives. The caller acts as a player would: it acknowledges playback every
 150 ms, holds on `tts_pause` and flushes on `tts_stop`. Its cut-in's words become the next question, so a caller
 talks and cuts in for as long as the step lasts.

@@ -70,7 +70,6 @@ def silent_frame(frame_ms: int) -> bytes:
     return bytes(RATE * frame_ms // 1000 * 2)
 
 
-SILENT_FRAME = bytes(FRAME_BYTES)
 SILENT_FLAGS = SILENCE_FLAG
 
 

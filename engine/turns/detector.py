@@ -81,7 +81,6 @@ class TurnDetector:
         self._in_speech = False
         self._voiced_frames = 0
         self._utterance_frames = 0
-        self.last_push_voiced = False
 
     @property
     def in_speech(self) -> bool:
@@ -90,11 +89,8 @@ class TurnDetector:
     def push(self, pcm16k: bytes) -> list[TurnEvent]:
         """Feed audio of any length; returns the events its complete frames caused."""
         events: list[TurnEvent] = []
-        self.last_push_voiced = False
         for frame in self.split(pcm16k):
-            voiced = self._is_speech(frame)
-            self.last_push_voiced |= voiced
-            event = self.step(frame, voiced)
+            event = self.step(frame, self._is_speech(frame))
             if event is not None:
                 events.append(event)
         return events
